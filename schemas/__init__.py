@@ -1,0 +1,1 @@
+"""Event contracts: Avro schemas, the schema catalogue, the wire codec and validation."""
