@@ -41,6 +41,26 @@ LOG_PARTITIONS = 4
 INGEST_KINDS = ("police", "education", "health", "socialcare", "earlyhelp", "partners")
 
 
+# Which ingest topic each agency kind publishes to (and may only publish to).
+INGEST_KIND_OF_AGENCY: dict[str, str] = {
+    "POLICE": "police",
+    "SCHOOL": "education",
+    "EARLY_YEARS": "education",
+    "HEALTH": "health",
+    "SOCIAL_CARE": "socialcare",
+    "LOCAL_AUTHORITY": "socialcare",
+    "EARLY_HELP": "earlyhelp",
+    "HOUSING": "partners",
+    "YOUTH_JUSTICE": "partners",
+    "VOLUNTARY": "partners",
+}
+
+
+def ingest_topic_for_agency(agency_kind: str) -> str:
+    """The ingest topic an agency of this kind publishes to."""
+    return ingest_topic(INGEST_KIND_OF_AGENCY[agency_kind])
+
+
 def ingest_topic(kind: str) -> str:
     """The ingest topic an agency kind publishes to."""
     if kind not in INGEST_KINDS:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,10 +51,68 @@ def stack() -> Iterator[Stack]:
             postgres.stop(root / "postgres")
     finally:
         kafka_broker.stop(root / "kafka")
-        shutil.rmtree(root, ignore_errors=True)
+        if not os.environ.get("HUB_TEST_KEEP_STATE"):  # set it to read the logs after a failure
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
 def unique_name() -> str:
     """A name no other test uses, for topics, groups and tables."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+class Worker:
+    """A `hub worker` subprocess running against the session's stack."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], log: Path) -> None:
+        self.proc = proc
+        self.log = log
+
+
+def start_worker(stack: Stack, log: Path, *, timeout_s: float = 120.0) -> Worker:
+    """Start the stream worker as its own process and wait until faust reports it ready."""
+    env = {
+        **os.environ,
+        "HUB_KAFKA_BOOTSTRAP": stack.bootstrap,
+        "HUB_POSTGRES_DSN": stack.dsn,
+        "HUB_STATE_DIR": str(stack.root),
+    }
+    handle = log.open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streams.worker"],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    handle.close()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the worker exited during start-up:\n{log.read_text()[-3000:]}")
+        if "Worker]: Ready" in log.read_text(errors="replace"):
+            return Worker(proc, log)
+        time.sleep(0.25)
+    proc.kill()
+    raise RuntimeError(f"the worker was not ready within {timeout_s}s:\n{log.read_text()[-3000:]}")
+
+
+def stop_worker(worker: Worker) -> None:
+    """SIGTERM and wait, so faust commits its offsets and leaves the group cleanly."""
+    if worker.proc.poll() is None:
+        worker.proc.terminate()
+        try:
+            worker.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.proc.kill()
+            worker.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(stack: Stack) -> Iterator[Worker]:
+    """One stream worker for the session (tests tell their records apart by event_id)."""
+    running = start_worker(stack, stack.root / "worker.log")
+    try:
+        yield running
+    finally:
+        stop_worker(running)

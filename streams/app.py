@@ -1,0 +1,37 @@
+"""The faust app factory: the composition root of the stream workers. No I/O at import time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import faust
+
+from streams.settings import Settings
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A faust app configured for at-least-once processing with idempotent effects."""
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store=settings.table_store,
+        autodiscover=False,
+        # exactly_once swallows transaction errors and duplicates on rebalance (faust #517, #323,
+        # #177): at-least-once with effects keyed by event_id instead.
+        processing_guarantee="at_least_once",
+        topic_partitions=4,  # = schemas.topics.LOG_PARTITIONS, so tables co-partition
+        table_standby_replicas=0,
+        # The built-in web server shares the agents' loop and serves tables unauthenticated.
+        web_enabled=False,
+        web_bind="127.0.0.1",
+        broker_max_poll_records=500,  # mitigates the "commit offset not advancing" livelock
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=1000,
+        broker_commit_interval=timedelta(seconds=1),
+        producer_acks=-1,
+        producer_linger=0.005,
+    )
+    from streams.agents import ingest
+
+    ingest.register(app)
+    return app
