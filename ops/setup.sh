@@ -9,6 +9,10 @@ need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# kcat: the third-party Kafka client the ingest tests and the partner docs use.
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+# docker-compose (Debian's): validates docker-compose.yml offline; there is no Docker engine here.
+command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing system packages: ${need_apt[*]}. Install them (Debian: sudo apt-get install ${need_apt[*]}) and rerun." >&2
