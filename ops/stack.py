@@ -27,7 +27,13 @@ class HubProcess:
 
 
 # The hub's processes, in start order. Each later stage of the pipeline registers itself here.
-HUB_PROCESSES: tuple[HubProcess, ...] = ()
+HUB_PROCESSES: tuple[HubProcess, ...] = (
+    HubProcess(
+        name="worker",
+        module="streams.worker",
+        description="stream processors: screening, acceptance",
+    ),
+)
 
 
 @dataclass(slots=True, kw_only=True)
