@@ -32,6 +32,8 @@ def create_app(settings: Settings) -> faust.App:
         producer_linger=0.005,
     )
     from streams.agents import ingest
+    from streams.codecs import register_faust_codec
 
+    register_faust_codec()
     ingest.register(app)
     return app
