@@ -18,6 +18,7 @@ class Settings:
     # memory:// replays the changelog at every start; use rocksdb:// for long-running deployments.
     table_store: str = "memory://"
     metrics_port: int = 0  # 0: no /metrics listener (tests); production sets one per process
+    metrics_addr: str = "127.0.0.1"  # containers set 0.0.0.0 so Prometheus can scrape them
     worker_concurrency: int = 1
 
     @classmethod
@@ -36,4 +37,5 @@ class Settings:
             app_id=env.get("HUB_APP_ID", "hub"),
             table_store=env.get("HUB_TABLE_STORE", "memory://"),
             metrics_port=int(env.get("HUB_METRICS_PORT", "0")),
+            metrics_addr=env.get("HUB_METRICS_ADDR", "127.0.0.1"),
         )

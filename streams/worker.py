@@ -14,7 +14,7 @@ def main() -> None:
     """Start the faust worker; /metrics on HUB_METRICS_PORT when set."""
     settings = Settings.from_env()
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        start_http_server(settings.metrics_port, addr=settings.metrics_addr)
     app = create_app(settings)
     sys.argv = [sys.argv[0], "worker", "--loglevel=info"]
     app.main()

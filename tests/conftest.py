@@ -17,11 +17,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ops import kafka_broker, postgres
 from ops.migrations import apply_migrations
 from ops.paths import state_dir
 from ops.topics import apply_topics
+
+# CI runs the same examples every time (no flakes from a lucky draw); a developer's run explores.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 class Stack:
