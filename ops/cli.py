@@ -83,20 +83,59 @@ def topics() -> None:
     """Kafka topics declared in schemas/topics.py."""
 
 
+def _endpoint(env_name: str, recorded_name: str) -> str:
+    """From the environment (deployments) or else the local stack's endpoints file."""
+    import json
+    import os
+
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    recorded = stack.endpoints_file()
+    if not recorded.is_file():
+        raise click.ClickException(
+            f"{env_name} is not set and the local stack is not up (`hub up --detach` first)"
+        )
+    return str(json.loads(recorded.read_text())[recorded_name])
+
+
 @topics.command("apply")
 def topics_apply() -> None:
-    """Create or correct the declared topics on the running broker (idempotent)."""
-    import json
-
+    """Create or correct the declared topics on the broker (idempotent)."""
     from ops.topics import apply_topics
 
-    endpoints = json.loads(stack.endpoints_file().read_text())
-    changes = apply_topics(endpoints["kafka_bootstrap"])
+    changes = apply_topics(_endpoint("HUB_KAFKA_BOOTSTRAP", "kafka_bootstrap"))
     console.print(
         f"created {changes.created or 'none'}; widened {changes.widened or 'none'}; "
         f"reconfigured {changes.reconfigured or 'none'}"
     )
 
+
+@main.command()
+def migrate() -> None:
+    """Apply the SQL migrations not yet applied to the hub's database."""
+    from ops.migrations import apply_migrations
+
+    applied = apply_migrations(_endpoint("HUB_POSTGRES_DSN", "postgres_dsn"))
+    console.print(f"applied: {', '.join(applied) if applied else 'none (up to date)'}")
+
+
+@main.command()
+def worker() -> None:
+    """Run the stream processors (a faust worker) in the foreground."""
+    from streams.worker import main as run_worker
+
+    run_worker()
+
+
+def _register_tools() -> None:
+    """Commands that live beside the code they drive."""
+    from projections.cli import projections, projector
+
+    main.add_command(projector)
+    main.add_command(projections)
+
+
+_register_tools()
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,111 @@
+"""What a projection is, as data: the pure contract between a mapping and the machinery.
+
+A projection reads one or more topics and turns each record into rows of one or more tables.
+Its mapping is a pure function ``SourceRecord -> Sequence[row]``: no I/O, no clock. The runner
+(projections.runner) and the store (projections.store) do the rest: batching, COPY into a
+staging table, INSERT ... ON CONFLICT, and the position in the same transaction.
+
+A row is an instance of a frozen dataclass; its fields, in order, are the columns the
+projection writes (the table may have more, filled by defaults, such as ``projected_at``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# (topic, partition): where a position is kept.
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRecord:
+    """One Kafka record as the mapping sees it: plain values, no client objects."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int = 0
+
+    def header(self, name: str) -> bytes | None:
+        """The last header of this name (None when absent)."""
+        found = None
+        for key, value in self.headers:
+            if key == name:
+                found = value
+        return found
+
+
+class SkipRecord(Exception):
+    """Raised by a mapping for a record it cannot project (e.g. undecodable bytes).
+
+    The position moves past it and `hub_projection_skipped_total{reason}` counts it; the reason
+    must be a short fixed label, never content.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Table:
+    """A table a projection writes: its row type, key and what a second write of a key does."""
+
+    name: str
+    row_type: type[Any]
+    key: tuple[str, ...]
+    # "nothing": the first write wins (append-only facts); "update": the last write wins.
+    on_conflict: Literal["nothing", "update"] = "nothing"
+    # A timestamptz column holding when the fact was recorded at its source, for e2e latency.
+    recorded_at_column: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(self.row_type))
+
+    def __post_init__(self) -> None:
+        if not dataclasses.is_dataclass(self.row_type):
+            raise TypeError(f"{self.name}: row_type must be a dataclass")
+        missing = [k for k in (*self.key, self.recorded_at_column) if k and k not in self.columns]
+        if missing:
+            raise ValueError(f"{self.name}: {missing} are not fields of {self.row_type.__name__}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Projection:
+    """A named read model: the topics it reads, the tables it writes and the pure mapping."""
+
+    name: str
+    topics: tuple[str, ...]
+    tables: tuple[Table, ...]
+    map: Callable[[SourceRecord], Sequence[Any]]
+    doc: str = ""
+
+    def table_for(self, row: Any) -> Table:
+        """The table a row belongs to (by its type)."""
+        for table in self.tables:
+            if type(row) is table.row_type:
+                return table
+        raise TypeError(f"{self.name}: no table takes rows of type {type(row).__name__}")
+
+    def renamed(self, suffix: str) -> Projection:
+        """The same projection under ``<name><suffix>`` writing ``<table><suffix>``.
+
+        Used by rebuilds (``__rebuild``) and by side-by-side instances in tests.
+        """
+        return dataclasses.replace(
+            self,
+            name=f"{self.name}{suffix}",
+            tables=tuple(dataclasses.replace(t, name=f"{t.name}{suffix}") for t in self.tables),
+        )
+
+
+def row_values(row: Any) -> tuple[Any, ...]:
+    """A row's values in column order (shallow: nested values stay as they are)."""
+    return tuple(getattr(row, f.name) for f in dataclasses.fields(row))

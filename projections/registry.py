@@ -1,0 +1,20 @@
+"""Every projection the hub runs. Add a new one here (and its migration) to have it run."""
+
+from __future__ import annotations
+
+from projections import accepted_events, dead_letters
+from projections.model import Projection
+
+PROJECTIONS: tuple[Projection, ...] = (accepted_events.PROJECTION, dead_letters.PROJECTION)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(p.name for p in PROJECTIONS)
+
+
+def get(name: str) -> Projection:
+    """The projection called ``name``; KeyError naming the known ones otherwise."""
+    for projection in PROJECTIONS:
+        if projection.name == name:
+            return projection
+    raise KeyError(f"no projection '{name}'; known: {', '.join(names())}")
