@@ -127,12 +127,94 @@ def worker() -> None:
     run_worker()
 
 
+@main.command()
+@click.option("--children", default=300, show_default=True, help="Synthetic children.")
+@click.option("--schools", default=12, show_default=True, help="Schools and settings.")
+@click.option("--days", default=7, show_default=True, help="Days of history, ending today.")
+@click.option("--seed", default=2026, show_default=True, help="Same seed, same people and events.")
+def demo(children: int, schools: int, days: int, seed: int) -> None:
+    """The main job: bring the stack up and stream a synthetic multi-agency week through it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ops.demo import run_demo
+
+    with Progress(
+        "publishing", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("publish", total=None, start=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.start_task(task)  # the clock starts with the first event, not with `hub up`
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = run_demo(
+                say=_say,
+                progress=progress,
+                children=children,
+                schools=schools,
+                days=days,
+                seed=seed,
+            )
+        except StackError as exc:
+            raise click.ClickException(str(exc)) from exc
+    # Every event the simulator published is in the accepted read model exactly once.
+    reconciled = report.accepted == report.published
+    verdict = (
+        "[green]reconciled: every published event is in the accepted read model once[/green]"
+        if reconciled
+        else "[red]NOT reconciled: see `hub status` and the logs[/red]"
+    )
+    console.print(
+        f"\n[bold]{report.accepted}[/bold] of {report.published} published events accepted into "
+        f"the log and projected in {report.seconds_to_catch_up}s; "
+        f"{report.dead_lettered} dead-lettered during this run\n{verdict}"
+    )
+    table = Table("event type", "accepted")
+    for event_type, count in report.accepted_by_type.items():
+        table.add_row(event_type, str(count))
+    console.print(table)
+    if report.dead_letters_by_reason:
+        console.print(f"dead letters by reason: {report.dead_letters_by_reason}")
+    _where_to_look()
+    if not reconciled:
+        sys.exit(1)
+
+
+_COUNT_BY_TYPE = "SELECT event_type, count(*) FROM accepted_events GROUP BY 1"
+_DEAD_LETTERS = "SELECT reason, detail, source_topic FROM dead_letters"
+
+
+def _psql(url: str, query: str) -> str:
+    """A command line for the user to paste (shown, never run here)."""
+    return f"psql \"{url}\" -c '{query}'"
+
+
+def _where_to_look() -> None:
+    import json
+
+    endpoints = json.loads(stack.endpoints_file().read_text())
+    root = endpoints["state_dir"]
+    console.print("\n[bold]Where to look[/bold]")
+    console.print(f"  endpoints        {stack.endpoints_file()}")
+    console.print(f"  process logs     {root}/logs/ (worker.log, projector.log)")
+    url = endpoints["postgres_url"]
+    console.print(f"  read models      {_psql(url, _COUNT_BY_TYPE)}")
+    console.print(f"  dead letters     {_psql(url, _DEAD_LETTERS)}")
+    console.print(
+        f"  the log itself   kcat -C -b {endpoints['kafka_bootstrap']} -t hub.log.accepted.v1 "
+        "-e -f '%k %T\\n'"
+    )
+    console.print("  stop everything  .venv/bin/hub down")
+
+
 def _register_tools() -> None:
     """Commands that live beside the code they drive."""
+    from ops.cli_tools import publish, simulate
     from projections.cli import projections, projector
 
-    main.add_command(projector)
-    main.add_command(projections)
+    for command in (projector, projections, simulate, publish):
+        main.add_command(command)
 
 
 _register_tools()

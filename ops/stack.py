@@ -33,6 +33,11 @@ HUB_PROCESSES: tuple[HubProcess, ...] = (
         module="streams.worker",
         description="stream processors: screening, acceptance",
     ),
+    HubProcess(
+        name="projector",
+        module="projections.runner",
+        description="projections into PostgreSQL read models",
+    ),
 )
 
 
