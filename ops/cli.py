@@ -38,6 +38,9 @@ def up(detach: bool) -> None:
     console.print(f"\n[bold]Endpoints[/bold] written to {stack.endpoints_file()}")
     console.print(f"  Kafka bootstrap  {endpoints.kafka_bootstrap}")
     console.print(f"  PostgreSQL       {endpoints.postgres_url}")
+    if "gateway" in endpoints.urls:
+        console.print(f"  ingest gateway   {endpoints.urls['gateway']}/v1/events")
+    console.print(f"  demo tokens      {endpoints.demo_tokens} (one bearer token per demo agency)")
     if detach:
         console.print("Running in the background. `hub status` to check, `hub down` to stop.")
         return
@@ -117,6 +120,45 @@ def migrate() -> None:
 
     applied = apply_migrations(_endpoint("HUB_POSTGRES_DSN", "postgres_dsn"))
     console.print(f"applied: {', '.join(applied) if applied else 'none (up to date)'}")
+
+
+@main.command()
+def gateway() -> None:
+    """Run the HTTP ingest gateway in the foreground (POST /v1/events)."""
+    from streams.gateway.main import main as run_gateway
+
+    run_gateway()
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens for the HTTP ingest gateway (stored hashed)."""
+
+
+@tokens.command("issue")
+@click.option("--agency-id", required=True, help="The agency's id, e.g. cleveland-police.")
+@click.option("--kind", "agency_kind", required=True, help="Agency kind, e.g. POLICE, SCHOOL.")
+@click.option("--event-type", "event_types", multiple=True, help="Narrow to these types.")
+def tokens_issue(agency_id: str, agency_kind: str, event_types: tuple[str, ...]) -> None:
+    """Issue a token for an agency: printed once, only its hash is kept. Restart the gateway."""
+    import os
+    from pathlib import Path
+
+    from ops.paths import state_dir
+    from streams.gateway.settings import PEPPER_FILE_NAME, TOKENS_FILE_NAME
+    from streams.gateway.tokens import ensure_pepper, issue_token
+
+    root = state_dir()
+    tokens_file = Path(os.environ.get("HUB_GATEWAY_TOKENS_FILE", root / TOKENS_FILE_NAME))
+    pepper_file = Path(os.environ.get("HUB_TOKEN_PEPPER_FILE", root / PEPPER_FILE_NAME))
+    token = issue_token(
+        tokens_file,
+        ensure_pepper(pepper_file),
+        agency_id=agency_id,
+        agency_kind=agency_kind,
+        event_types=event_types or None,
+    )
+    console.print(f"token for {agency_id} ({agency_kind}), shown once:\n{token}")
 
 
 @main.command()

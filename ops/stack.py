@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ops import kafka_broker, postgres
 from ops.migrations import apply_migrations
-from ops.paths import REPO_ROOT, state_dir
+from ops.paths import REPO_ROOT, free_port, port_is_free, state_dir
 from ops.processes import read_pid, spawn, terminate
 from ops.topics import apply_topics
+from streams.gateway.demo import ensure_demo_tokens
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +25,9 @@ class HubProcess:
     name: str
     module: str
     description: str
+    metrics_port: int  # the documented default; another is chosen when it is taken
+    http_port: int | None = None  # for processes that serve HTTP (gateway, read API)
+    http_port_env: str | None = None
 
 
 # The hub's processes, in start order. Each later stage of the pipeline registers itself here.
@@ -31,12 +35,22 @@ HUB_PROCESSES: tuple[HubProcess, ...] = (
     HubProcess(
         name="worker",
         module="streams.worker",
-        description="stream processors: screening, acceptance",
+        description="stream processors: screening, identity, chronology, sharing, Encompass",
+        metrics_port=9101,
+    ),
+    HubProcess(
+        name="gateway",
+        module="streams.gateway",
+        description="HTTP ingest gateway for agencies without Kafka clients",
+        metrics_port=9102,
+        http_port=8081,
+        http_port_env="HUB_GATEWAY_PORT",
     ),
     HubProcess(
         name="projector",
         module="projections.runner",
         description="projections into PostgreSQL read models",
+        metrics_port=9103,
     ),
 )
 
@@ -50,6 +64,8 @@ class Endpoints:
     postgres_url: str
     state_dir: str
     processes: dict[str, int] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+    demo_tokens: str = ""
     timings_s: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -111,22 +127,60 @@ def up(
         "HUB_POSTGRES_DSN": db.dsn,
         "HUB_STATE_DIR": str(root),
     }
+    endpoints.demo_tokens = str(ensure_demo_tokens(root))
+    ports = _process_ports(root, HUB_PROCESSES if processes is None else processes)
     for proc in HUB_PROCESSES if processes is None else processes:
         pid_file = root / "run" / f"{proc.name}.pid"
         pid_file.parent.mkdir(parents=True, exist_ok=True)
+        metrics_port, http_port = ports[proc.name]
+        proc_env = {**env, "HUB_METRICS_PORT": str(metrics_port)}
+        if proc.http_port_env and http_port:
+            proc_env[proc.http_port_env] = str(http_port)
+            endpoints.urls[proc.name] = f"http://127.0.0.1:{http_port}"
+        endpoints.urls[f"{proc.name}_metrics"] = f"http://127.0.0.1:{metrics_port}/metrics"
         pid = read_pid(pid_file)
         if pid is None:
             pid = spawn(
                 [sys.executable, "-m", proc.module],
                 log_file=root / "logs" / f"{proc.name}.log",
                 pid_file=pid_file,
-                env=env,
+                env=proc_env,
                 cwd=REPO_ROOT,
             ).pid
         endpoints.processes[proc.name] = pid
-        say(f"{proc.name}: running (pid {pid}) — {proc.description}")
+        where = f" at {endpoints.urls[proc.name]}" if proc.name in endpoints.urls else ""
+        say(f"{proc.name}: running (pid {pid}){where} — {proc.description}")
     endpoints_file(root).write_text(endpoints.to_json())
     return endpoints
+
+
+def _process_ports(root: Path, procs: tuple[HubProcess, ...]) -> dict[str, tuple[int, int | None]]:
+    """Each process's (metrics port, HTTP port): as recorded by an earlier start, else the
+    documented default when free, else any free port. Recorded so a restart keeps its URLs."""
+    record = root / "ports.json"
+    known: dict[str, list[int | None]] = json.loads(record.read_text()) if record.is_file() else {}
+    chosen: dict[str, tuple[int, int | None]] = {}
+    taken: set[int] = set()
+
+    def pick(preferred: int) -> int:
+        port = preferred if preferred not in taken and port_is_free(preferred) else free_port()
+        taken.add(port)
+        return port
+
+    for proc in procs:
+        running = read_pid(root / "run" / f"{proc.name}.pid") is not None
+        if proc.name in known and running:
+            metrics, http = known[proc.name]
+            assert metrics is not None
+            chosen[proc.name] = (metrics, http)
+            taken.update(p for p in (metrics, http) if p)
+            continue
+        chosen[proc.name] = (
+            pick(proc.metrics_port),
+            pick(proc.http_port) if proc.http_port else None,
+        )
+    record.write_text(json.dumps({name: list(pair) for name, pair in chosen.items()}))
+    return chosen
 
 
 def down(*, root: Path | None = None, say: Callable[[str], None] = print) -> None:

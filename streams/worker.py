@@ -16,7 +16,9 @@ def main() -> None:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_addr)
     app = create_app(settings)
-    sys.argv = [sys.argv[0], "worker", "--loglevel=info"]
+    # --without-web: faust's worker command turns the web server back on by default, whatever
+    # web_enabled says, and it would serve tables unauthenticated (and take port 6066).
+    sys.argv = [sys.argv[0], "worker", "--loglevel=info", "--without-web"]
     app.main()
 
 
