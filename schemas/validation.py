@@ -22,6 +22,8 @@ _LONDON: Final = ZoneInfo("Europe/London")
 _URN: Final = re.compile(r"^(?:EY)?[0-9]{6}$")
 _IDENTIFIER_FIELDS: Final = ("nhs_number", "upn", "police_person_ref", "la_child_id")
 _LEVELS: Final = ("UNIVERSAL", "TARGETED", "COMPLEX", "SPECIALIST")
+# Identity decisions name hub record ids (child_ids), not agency identifiers.
+_SUBJECTLESS: Final = frozenset({"PersonsLinked", "PersonsUnlinked"})
 
 ALL_AGENCY_KINDS: Final = frozenset(
     {
@@ -74,6 +76,11 @@ PUBLISHING_RIGHTS: Final[Mapping[str, frozenset[str]]] = {
     # original is checked where the original is known (the chronology), not here.
     "EntryCorrected": ALL_AGENCY_KINDS,
     "EntryRetracted": ALL_AGENCY_KINDS,
+    # Identity decisions answer the hub's review queue: the children's social care front door.
+    # (SubjectsResolved, IdentityReviewRequested and RecordsRekeyed are hub-derived: no agency
+    # may publish them, so they have no entry here.)
+    "PersonsLinked": frozenset({"SOCIAL_CARE"}),
+    "PersonsUnlinked": frozenset({"SOCIAL_CARE"}),
 }
 
 
@@ -127,7 +134,7 @@ def _times(record: Mapping[str, Any], now: datetime, skew: timedelta) -> list[Fi
 
 def _subjects(record: Mapping[str, Any]) -> list[FieldProblem]:
     subjects = record.get("subjects") or []
-    if not subjects:
+    if not subjects and record.get("event_type") not in _SUBJECTLESS:
         # Every event belongs in somebody's chronology.
         return [FieldProblem("subjects", "at least one subject is required")]
     return [
@@ -264,6 +271,15 @@ def _supersedes(field: str) -> Callable[[Mapping[str, Any]], list[FieldProblem]]
     return rule
 
 
+def _identity_decision(record: Mapping[str, Any]) -> list[FieldProblem]:
+    ids = record.get("child_ids") or []
+    if len(ids) != 2 or not all(isinstance(i, str) and i.strip() for i in ids):
+        return [FieldProblem("child_ids", "must name exactly two hub child ids")]
+    if ids[0] == ids[1]:
+        return [FieldProblem("child_ids", "must name two different child ids")]
+    return []
+
+
 _EVENT_RULES: Final[Mapping[str, Callable[[Mapping[str, Any]], list[FieldProblem]]]] = {
     "IncidentRecorded": _incident,
     "EncompassNotificationRequested": _encompass,
@@ -276,4 +292,6 @@ _EVENT_RULES: Final[Mapping[str, Callable[[Mapping[str, Any]], list[FieldProblem
     "SteppedDown": _step(upwards=False),
     "EntryCorrected": _supersedes("corrects_event_id"),
     "EntryRetracted": _supersedes("retracts_event_id"),
+    "PersonsLinked": _identity_decision,
+    "PersonsUnlinked": _identity_decision,
 }

@@ -10,7 +10,6 @@ past it, which is a silent drop.
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,34 +17,8 @@ import faust
 
 from schemas import topics
 from streams import metrics
+from streams.agents.dead_letters import SOURCE_KEY_HEADER, DeadLetters, origin_headers
 from streams.ingest.screening import Accepted, Reason, screen
-
-log = logging.getLogger(__name__)
-
-
-_ORIGIN = ("hub.source.topic", "hub.source.partition", "hub.source.offset")
-
-
-def _origin_headers(event: Any) -> list[tuple[str, bytes]]:
-    """Where a record was first published. Stage 2 reads it from the headers stage 1 added."""
-    carried = dict(event.headers or {})
-    if all(name in carried for name in _ORIGIN):
-        return [(name, bytes(carried[name])) for name in _ORIGIN]
-    origin = event.message
-    return [
-        ("hub.source.topic", str(origin.topic).encode()),
-        ("hub.source.partition", str(origin.partition).encode()),
-        ("hub.source.offset", str(origin.offset).encode()),
-    ]
-
-
-def _original_key(event: Any) -> bytes | None:
-    """The publisher's key (stage 2 records are keyed by event_id, the original rides along)."""
-    carried = dict(event.headers or {})
-    if "hub.source.key" in carried:
-        return bytes(carried["hub.source.key"]) or None
-    key: bytes | None = event.key
-    return key
 
 
 def register(app: faust.App) -> None:
@@ -63,7 +36,7 @@ def register(app: faust.App) -> None:
         value_serializer="raw",
     )
     accepted = app.topic(topics.ACCEPTED, key_serializer="raw", value_serializer="raw")
-    dead_letters = app.topic(topics.DEAD_LETTER, key_serializer="raw", value_serializer="raw")
+    dead_letters = DeadLetters(app)
     # event_id -> sha256 of the accepted bytes: ids and digests only, never content.
     digests = app.Table(
         "accepted-digests",
@@ -75,19 +48,7 @@ def register(app: faust.App) -> None:
     kind_of_topic = {topics.ingest_topic(kind): kind for kind in topics.INGEST_KINDS}
 
     async def dead_letter(event: Any, reason: Reason, detail: str) -> None:
-        """The original key and bytes, untouched; why and where from in headers."""
-        origin = _origin_headers(event)
-        metrics.EVENTS_DEAD_LETTERED.labels(origin[0][1].decode(), reason.value).inc()
-        await dead_letters.send(
-            key=_original_key(event),
-            value=event.value,
-            headers=[
-                ("hub.reason", reason.value.encode()),
-                ("hub.detail", detail.encode()),
-                *origin,
-                ("hub.dead_lettered_at", datetime.now(UTC).isoformat().encode()),
-            ],
-        )
+        await dead_letters.send(event, reason.value, detail)
 
     async def screen_one(event: Any) -> None:
         origin = event.message
@@ -102,8 +63,8 @@ def register(app: faust.App) -> None:
             key=verdict.event_id.encode(),
             value=event.value,
             headers=[
-                *_origin_headers(event),
-                ("hub.source.key", event.key or b""),
+                *origin_headers(event),
+                (SOURCE_KEY_HEADER, event.key or b""),
                 ("hub.event_type", verdict.event_type.encode()),
                 ("hub.agency_kind", verdict.agency_kind.encode()),
             ],
@@ -133,24 +94,13 @@ def register(app: faust.App) -> None:
             _header(event, "hub.agency_kind"), _header(event, "hub.event_type")
         ).inc()
 
-    async def guarded(stream: faust.StreamT[bytes], handle: Any) -> None:
-        async for event in stream.events():
-            try:
-                await handle(event)
-            except Exception as exc:  # every failure becomes a dead letter, never a skip
-                # The type names the bug; the message may quote content, so it stays out.
-                log.exception("processing failed; record dead-lettered (%s)", type(exc).__name__)
-                await dead_letter(
-                    event, Reason.PROCESSING_ERROR, f"{type(exc).__name__} in the hub"
-                )
-
     @app.agent(ingest, name="screen-ingest")
     async def screen_ingest(stream: faust.StreamT[bytes]) -> None:
-        await guarded(stream, screen_one)
+        await dead_letters.guarded(stream, screen_one)
 
     @app.agent(screened, name="accept-once")
     async def accept_once(stream: faust.StreamT[bytes]) -> None:
-        await guarded(stream, accept_one)
+        await dead_letters.guarded(stream, accept_one)
 
 
 def _header(event: Any, name: str) -> str:

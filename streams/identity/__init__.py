@@ -2,16 +2,10 @@
 
 from streams.identity.index import (
     IdentityDecisionRejected,
-    PersonIndex,
-    PersonRecord,
-    child_id_of,
-    children,
     decide,
-    is_verified,
-    links,
-    match_rate,
-    members,
+    decide_changes,
     resolve,
+    resolve_changes,
 )
 from streams.identity.model import (
     Demographics,
@@ -23,12 +17,28 @@ from streams.identity.model import (
     RecordRekeyed,
     Resolution,
 )
+from streams.identity.state import (
+    IndexChanges,
+    IndexView,
+    PersonIndex,
+    PersonRecord,
+    apply_changes,
+    child_id_of,
+    children,
+    is_verified,
+    links,
+    match_rate,
+    members,
+    overlay,
+)
 
 __all__ = [
     "Demographics",
     "Identifiers",
     "IdentityDecisionRejected",
     "IdentityReviewRequested",
+    "IndexChanges",
+    "IndexView",
     "PersonIndex",
     "PersonRecord",
     "PersonSighted",
@@ -36,12 +46,16 @@ __all__ = [
     "PersonsUnlinked",
     "RecordRekeyed",
     "Resolution",
+    "apply_changes",
     "child_id_of",
     "children",
     "decide",
+    "decide_changes",
     "is_verified",
     "links",
     "match_rate",
     "members",
+    "overlay",
     "resolve",
+    "resolve_changes",
 ]

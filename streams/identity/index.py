@@ -12,13 +12,16 @@ Resolution rules, in order:
    the sighting's event id and subject position).
 Whatever the rule, other records that share an identifier or demographics with the sighting become
 review requests; only a practitioner's decision joins two records.
+
+`resolve_changes` and `decide_changes` read the index through `IndexView` (one key at a time) and
+return the key-level writes to make (`IndexChanges`); `resolve` and `decide` are the same with
+the changes folded into an immutable `PersonIndex`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Final
 
 from streams.identity.matching import (
@@ -38,6 +41,21 @@ from streams.identity.model import (
     Resolution,
     Rule,
 )
+from streams.identity.state import (
+    IndexChanges,
+    IndexView,
+    Overlay,
+    Pair,
+    PersonIndex,
+    PersonRecord,
+    apply_changes,
+    child_id_of,
+    group_of,
+    is_verified,
+    members,
+    pair_of,
+    tally_writes,
+)
 
 # Fixed namespace so minted ids are the same on every replay, on every machine.
 CHILD_ID_NAMESPACE: Final = uuid.UUID("6f1c3a52-6d1e-5b8e-9a57-2f0c4a1e7d30")
@@ -46,87 +64,17 @@ CHILD_ID_NAMESPACE: Final = uuid.UUID("6f1c3a52-6d1e-5b8e-9a57-2f0c4a1e7d30")
 # (or of a mistyped identifier), which is exactly what a human should look at.
 SHARED_IDENTIFIER_SCORE: Final = 0.9
 
-Pair = tuple[str, str]
-
 
 class IdentityDecisionRejected(ValueError):
     """A link or unlink decision the index cannot apply (unknown id, no such direct link)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PersonRecord:
-    """One record: its id, its identifiers' keyed hashes, and whether an NHS number verified it."""
-
-    record_id: str
-    identifiers: frozenset[str]
-    nhs_verified: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PersonIndex:
-    """Ids and keyed hashes only: no names, dates of birth, postcodes or identifiers in clear."""
-
-    records: Mapping[str, PersonRecord] = field(default_factory=dict)
-    owners: Mapping[str, str] = field(default_factory=dict)  # identifier hash -> record id
-    blocks: Mapping[str, frozenset[str]] = field(default_factory=dict)  # block hash -> record ids
-    edges: Mapping[str, frozenset[str]] = field(default_factory=dict)  # practitioner links
-    distinct: frozenset[Pair] = frozenset()  # pairs a practitioner said are different children
-    pending: Mapping[Pair, str] = field(default_factory=dict)  # child pair -> open review id
-
-
-def _pair(a: str, b: str) -> Pair:
-    return (a, b) if a <= b else (b, a)
-
-
-def members(index: PersonIndex, record_id: str) -> frozenset[str]:
-    """Every record linked (directly or through others) with this one, itself included."""
-    seen = {record_id}
-    frontier = [record_id]
-    while frontier:
-        for other in index.edges.get(frontier.pop(), frozenset()):
-            if other not in seen:
-                seen.add(other)
-                frontier.append(other)
-    return frozenset(seen)
-
-
-def child_id_of(index: PersonIndex, record_id: str) -> str:
-    """The child a record belongs to now: the lowest record id of its linked group."""
-    if record_id not in index.edges:
-        return record_id
-    return min(members(index, record_id))
-
-
-def children(index: PersonIndex) -> frozenset[str]:
-    """Every child id the index knows."""
-    return frozenset(child_id_of(index, r) for r in index.records)
-
-
-def links(index: PersonIndex, child_id: str) -> tuple[Pair, ...]:
-    """The direct practitioner links inside a child's group (what PersonsUnlinked can name)."""
-    group = members(index, child_id)
-    return tuple(sorted({_pair(a, b) for a in group for b in index.edges.get(a, frozenset())}))
-
-
-def is_verified(index: PersonIndex, child_id: str) -> bool:
-    """True when any record of the child holds a valid NHS number."""
-    return any(index.records[r].nhs_verified for r in members(index, child_id))
-
-
-def match_rate(index: PersonIndex) -> float:
-    """Share of children with a verified NHS number (0.0 for an empty index)."""
-    ids = children(index)
-    if not ids:
-        return 0.0
-    return sum(1 for c in ids if is_verified(index, c)) / len(ids)
-
-
-def _declared_distinct(index: PersonIndex, a: str, b: str) -> bool:
+def _declared_distinct(index: IndexView, a: str, b: str) -> bool:
     group_b = members(index, b)
-    return any(_pair(x, y) in index.distinct for x in members(index, a) for y in group_b)
+    return any(pair_of(x, y) in index.distinct for x in members(index, a) for y in group_b)
 
 
-def _mint(index: PersonIndex, sighting: PersonSighted, seeds: Iterable[str]) -> str:
+def _mint(index: IndexView, sighting: PersonSighted, seeds: Iterable[str]) -> str:
     fallback = f"sighting:{sighting.event_id}:{sighting.subject_index}"
     for seed in seeds:
         candidate = str(uuid.uuid5(CHILD_ID_NAMESPACE, seed))
@@ -137,7 +85,7 @@ def _mint(index: PersonIndex, sighting: PersonSighted, seeds: Iterable[str]) -> 
 
 
 def _candidates(
-    index: PersonIndex,
+    index: IndexView,
     target_child: str,
     target_verified: bool,
     known: list[tuple[str, str]],
@@ -166,10 +114,10 @@ def _candidates(
     return candidates
 
 
-def resolve(
-    index: PersonIndex, sighting: PersonSighted, *, key: bytes
-) -> tuple[PersonIndex, Resolution]:
-    """Fold one sighting into the index; `key` is the secret for the keyed hashes."""
+def resolve_changes(
+    index: IndexView, sighting: PersonSighted, *, key: bytes
+) -> tuple[IndexChanges, Resolution]:
+    """Which child a sighting is about, and the writes that record it; `key` keys the hashes."""
     nhs = hashed_nhs_number(sighting.identifiers, key)
     secondary = hashed_secondary(sighting.identifiers, key)
     known = [(kind, index.owners[h]) for kind, h in secondary if h in index.owners]
@@ -192,27 +140,25 @@ def resolve(
         record_id=target, identifiers=frozenset(), nhs_verified=False
     )
     target_child = target if minted else child_id_of(index, target)
+    group_verified = not minted and is_verified(index, target)
     attach = {h for _, h in secondary if h not in index.owners}
     verified = record.nhs_verified
-    if nhs is not None and nhs_owner is None and (minted or not is_verified(index, target)):
+    if nhs is not None and nhs_owner is None and (minted or not group_verified):
         attach.add(nhs)
         verified = True
 
     blocks = block_hashes(sighting.demographics, key) if sighting.demographics else {}
-    target_verified = verified or (not minted and is_verified(index, target))
-    candidates = _candidates(index, target_child, target_verified, known, blocks)
+    candidates = _candidates(index, target_child, verified or group_verified, known, blocks)
 
     reviews: list[IdentityReviewRequested] = []
-    pending = dict(index.pending)
     for other in sorted(candidates):
-        pair = _pair(target_child, other)
-        if pair in pending or (not minted and _declared_distinct(index, target_child, other)):
+        pair = pair_of(target_child, other)
+        if pair in index.pending or (not minted and _declared_distinct(index, target_child, other)):
             continue
         best, why = candidates[other]
         review_id = str(
             uuid.uuid5(CHILD_ID_NAMESPACE, f"review:{pair[0]}:{pair[1]}:{sighting.event_id}")
         )
-        pending[pair] = review_id
         reviews.append(
             IdentityReviewRequested(
                 review_id=review_id,
@@ -224,35 +170,42 @@ def resolve(
             )
         )
 
-    new_blocks = {d for d in blocks if target not in index.blocks.get(d, frozenset())}
-    changed = minted or attach or new_blocks or reviews or verified != record.nhs_verified
-    if changed:
-        record = replace(record, identifiers=record.identifiers | attach, nhs_verified=verified)
-        index = replace(
-            index,
-            records={**index.records, target: record},
-            owners={**index.owners, **dict.fromkeys(attach, target)},
-            blocks={
-                **index.blocks,
-                **{d: index.blocks.get(d, frozenset()) | {target} for d in new_blocks},
+    new_blocks = [d for d in blocks if target not in index.blocks.get(d, frozenset())]
+    changes = IndexChanges()
+    if minted or attach or new_blocks or reviews or verified != record.nhs_verified:
+        changes = IndexChanges(
+            records={
+                target: PersonRecord(
+                    record_id=target,
+                    identifiers=record.identifiers | attach,
+                    nhs_verified=verified,
+                )
             },
-            pending=pending,
+            owners=dict.fromkeys(attach, target),
+            blocks={d: index.blocks.get(d, frozenset()) | {target} for d in new_blocks},
+            pending={r.child_ids: r.review_id for r in reviews},
+            reviews={r.review_id: r.child_ids for r in reviews},
+            tallies=tally_writes(
+                index,
+                children=1 if minted else 0,
+                verified=1 if verified and not group_verified else 0,
+            ),
         )
     resolution = Resolution(
         record_id=target,
-        child_id=child_id_of(index, target),
+        child_id=target_child,  # a sighting never changes which child a record belongs to
         rule=rule,
         minted=minted,
         notes=invalid_identifier_notes(sighting.identifiers),
         reviews=tuple(reviews),
     )
-    return index, resolution
+    return changes, resolution
 
 
-def decide(
-    index: PersonIndex, decision: PersonsLinked | PersonsUnlinked
-) -> tuple[PersonIndex, tuple[RecordRekeyed, ...]]:
-    """Apply a practitioner's link or unlink; returns the records whose child id changed.
+def decide_changes(
+    index: IndexView, decision: PersonsLinked | PersonsUnlinked
+) -> tuple[IndexChanges, tuple[RecordRekeyed, ...]]:
+    """A practitioner's link or unlink: the writes, and the records whose child id changes.
 
     Linking joins the two groups (the lower id survives). Unlinking removes the direct link
     between the two ids, splitting the group if nothing else joins them, and records that they
@@ -265,32 +218,70 @@ def decide(
             raise IdentityDecisionRejected(f"unknown child id {rid}")
     if a == b:
         raise IdentityDecisionRejected("a child cannot be linked to or unlinked from itself")
-    pair = _pair(a, b)
+    pair = pair_of(a, b)
     before = {r: child_id_of(index, r) for r in members(index, a) | members(index, b)}
-    edges = dict(index.edges)
+    edges: dict[str, frozenset[str] | None] = {}
     if isinstance(decision, PersonsLinked):
-        edges[a] = edges.get(a, frozenset()) | {b}
-        edges[b] = edges.get(b, frozenset()) | {a}
-        distinct = index.distinct - {pair}
+        edges[a] = index.edges.get(a, frozenset()) | {b}
+        edges[b] = index.edges.get(b, frozenset()) | {a}
+        distinct = {pair: False} if pair in index.distinct else {}
     else:
-        if b not in edges.get(a, frozenset()) and before[a] == before[b]:
+        if b not in index.edges.get(a, frozenset()) and before[a] == before[b]:
             raise IdentityDecisionRejected(f"{a} and {b} are joined only through other records")
         for x, y in ((a, b), (b, a)):
-            remaining = edges.get(x, frozenset()) - {y}
-            if remaining:
-                edges[x] = remaining
-            else:
-                edges.pop(x, None)
-        distinct = index.distinct | {pair}
-    pending = {
-        p: review
-        for p, review in index.pending.items()
-        if p != pair and review != decision.review_id
-    }
-    index = replace(index, edges=edges, distinct=distinct, pending=pending)
-    rekeyed = tuple(
-        RecordRekeyed(record_id=r, from_child_id=old, to_child_id=new)
-        for r, old in sorted(before.items())
-        if (new := child_id_of(index, r)) != old
+            if y in index.edges.get(x, frozenset()):
+                edges[x] = (index.edges[x] - {y}) or None
+        distinct = {pair: True}
+
+    # Close the review this decision answers, and any other open review of the same pair.
+    closed = {review for review in (index.pending.get(pair), decision.review_id) if review}
+    pending: dict[Pair, str | None] = {}
+    reviews: dict[str, Pair | None] = {}
+    for review in closed:
+        reviewed = index.reviews.get(review)
+        if reviewed is not None:
+            pending[reviewed] = None
+            reviews[review] = None
+    if pair in index.pending:
+        pending[pair] = None
+
+    after_edges: Mapping[str, frozenset[str]] = Overlay(index.edges, edges)
+    after = {r: min(group_of(after_edges, r)) for r in before}
+    verified_records = {r for r in before if index.records[r].nhs_verified}
+
+    def verified_children(child_of: Mapping[str, str]) -> int:
+        return len({child_of[r] for r in verified_records})
+
+    changes = IndexChanges(
+        edges=edges,
+        distinct=distinct,
+        pending=pending,
+        reviews=reviews,
+        tallies=tally_writes(
+            index,
+            children=len(set(after.values())) - len(set(before.values())),
+            verified=verified_children(after) - verified_children(before),
+        ),
     )
-    return index, rekeyed
+    rekeyed = tuple(
+        RecordRekeyed(record_id=r, from_child_id=old, to_child_id=after[r])
+        for r, old in sorted(before.items())
+        if after[r] != old
+    )
+    return changes, rekeyed
+
+
+def resolve(
+    index: PersonIndex, sighting: PersonSighted, *, key: bytes
+) -> tuple[PersonIndex, Resolution]:
+    """Fold one sighting into the index; `key` is the secret for the keyed hashes."""
+    changes, resolution = resolve_changes(index, sighting, key=key)
+    return apply_changes(index, changes), resolution
+
+
+def decide(
+    index: PersonIndex, decision: PersonsLinked | PersonsUnlinked
+) -> tuple[PersonIndex, tuple[RecordRekeyed, ...]]:
+    """Fold a practitioner's link or unlink into the index (see `decide_changes`)."""
+    changes, rekeyed = decide_changes(index, decision)
+    return apply_changes(index, changes), rekeyed

@@ -33,6 +33,9 @@ class EventType(StrEnum):
     STEPPED_DOWN = "SteppedDown"
     ENTRY_CORRECTED = "EntryCorrected"
     ENTRY_RETRACTED = "EntryRetracted"
+    # Identity decisions re-key records; they are never shared (like PersonRegistered).
+    PERSONS_LINKED = "PersonsLinked"
+    PERSONS_UNLINKED = "PersonsUnlinked"
 
 
 # A correction or retraction reaches exactly those who received the entry it supersedes

@@ -294,6 +294,27 @@ _PAYLOADS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
             "retracted_by": "Jo Sample, DSL",
         },
     ),
+    # A front-door practitioner resolving an identity review: the ids are hub record ids.
+    "PersonsLinked": (
+        _SOCIAL_CARE,
+        [],
+        {
+            "review_id": _id("IdentityReviewRequested"),
+            "child_ids": [str(_id("record-a")), str(_id("record-b"))],
+            "linked_by": "Sam Example, Children's Hub",
+            "reason": "Same child: school and health records confirmed by the family.",
+        },
+    ),
+    "PersonsUnlinked": (
+        _SOCIAL_CARE,
+        [],
+        {
+            "review_id": None,
+            "child_ids": [str(_id("record-a")), str(_id("record-b"))],
+            "unlinked_by": "Sam Example, Children's Hub",
+            "reason": "Twins: linked in error.",
+        },
+    ),
 }
 
 LAWFUL_BASIS = {"POLICE": "DPA_PART_3_LAW_ENFORCEMENT", "EARLY_HELP": "UK_GDPR_CONSENT"}

@@ -112,15 +112,17 @@ def _release(root: Path) -> Path | None:
 
 def test_release_writes_the_next_version_and_appends_an_id(evolved: Path) -> None:
     history, ids = evolved / "history", evolved / "registry_ids.yaml"
+    before = load_catalogue(evolved / "avro", history, ids)
+    next_id = max(before.registry_ids) + 1  # ids are append-only: max + 1
     written = _release(evolved)
     assert written == history / "ReferralMade" / "v2.avsc"
-    assert ids.read_text().endswith("  22: {event_type: ReferralMade, version: 2}\n")
+    assert ids.read_text().endswith(f"  {next_id}: {{event_type: ReferralMade, version: 2}}\n")
     cat = load_catalogue(evolved / "avro", history, ids)
     event = cat.get("ReferralMade")
     assert event is not None
     assert event.current.version == 2
     assert len(event.history) == 2
-    assert cat.registry_id("ReferralMade", 2) == 22
+    assert cat.registry_id("ReferralMade", 2) == next_id
     # Releasing again is a no-op.
     assert _release(evolved) is None
 
