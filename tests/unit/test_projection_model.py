@@ -58,6 +58,6 @@ def test_insert_statements_name_the_conflict_action() -> None:
 
 
 def test_the_registry_knows_both_first_projections() -> None:
-    assert registry.names() == ("accepted_events", "dead_letters")
+    assert registry.names()[:2] == ("accepted_events", "dead_letters")
     with pytest.raises(KeyError, match="known"):
         registry.get("nope")
