@@ -60,8 +60,13 @@ class Table:
     name: str
     row_type: type[Any]
     key: tuple[str, ...]
-    # "nothing": the first write wins (append-only facts); "update": the last write wins.
-    on_conflict: Literal["nothing", "update"] = "nothing"
+    # "nothing": the first write wins (append-only facts); "update": the last write wins;
+    # "merge": a later write sets only the columns it knows (None leaves a column as it is).
+    on_conflict: Literal["nothing", "update", "merge"] = "nothing"
+    # For "update" / "merge": an SQL condition over ``stored`` (the row in the table) and
+    # ``EXCLUDED`` (the incoming row) under which a conflicting write applies, e.g. a revision
+    # guard. A constant of the projection's code, never built from data.
+    update_when: str | None = None
     # A timestamptz column holding when the fact was recorded at its source, for e2e latency.
     recorded_at_column: str | None = None
 

@@ -77,14 +77,20 @@ def _insert_sql(table: Table) -> sql.Composed:
         action = sql.SQL("NOTHING")
     else:
         updates = [c for c in table.columns if c not in table.key] or list(table.key[:1])
+        assign = (
+            "{} = COALESCE(EXCLUDED.{}, stored.{})"
+            if table.on_conflict == "merge"
+            else "{} = EXCLUDED.{}"
+        )
         action = sql.SQL("UPDATE SET {}").format(
             sql.SQL(", ").join(
-                sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
-                for c in updates
+                sql.SQL(assign).format(*[sql.Identifier(c)] * assign.count("{}")) for c in updates
             )
         )
+        if table.update_when:
+            action = sql.SQL("{} WHERE {}").format(action, sql.SQL(table.update_when))
     return sql.SQL(
-        "INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} "
+        "INSERT INTO {target} AS stored ({columns}) SELECT {columns} FROM {stage} "
         "ON CONFLICT ({key}) DO {action}"
     ).format(
         target=sql.Identifier(table.name),
@@ -102,6 +108,21 @@ def last_per_key(table: Table, rows: Sequence[tuple[Any, ...]]) -> list[tuple[An
     for row in rows:
         latest[tuple(row[i] for i in index)] = row
     return list(latest.values())
+
+
+def merged_per_key(table: Table, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """For "merge": one row per key, each column its last non-None value in the batch."""
+    index = [table.columns.index(k) for k in table.key]
+    merged: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for row in rows:
+        key = tuple(row[i] for i in index)
+        before = merged.get(key)
+        merged[key] = (
+            row
+            if before is None
+            else tuple(b if r is None else r for b, r in zip(before, row, strict=True))
+        )
+    return list(merged.values())
 
 
 async def copy_rows(
@@ -130,6 +151,8 @@ async def write_rows(
         return 0
     if table.on_conflict == "update":
         rows = last_per_key(table, rows)
+    elif table.on_conflict == "merge":
+        rows = merged_per_key(table, rows)
     await copy_rows(conn, staging_name(table), table.columns, rows)
     cur = await conn.execute(_insert_sql(table))
     # ON COMMIT DELETE ROWS empties it at commit; truncate now so a second table write in the
