@@ -1,0 +1,146 @@
+"""JSON endpoints under /v1, and /openapi.json. Authorisation failures are 404, never 403."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from aiohttp import web
+
+from projections.api.access import may_read_school_alerts
+from projections.api.context import HUB, authenticate, json_error
+from projections.api.model import parse_alert_id
+from projections.api.openapi import document
+from projections.api.params import BadQuery, audit_query, flag, parse_filters
+from projections.api.people import Person
+from projections.api.render import (
+    alert_json,
+    audit_json,
+    chronology_csv,
+    chronology_json,
+    referral_json,
+)
+from projections.api.service import NotFound, ReasonRequired
+from projections.api.web_pages import printable
+
+REALM: Final = 'Bearer realm="hub-read-api"'
+CHRONOLOGY: Final = "/v1/children/{child_id}/chronology"
+SCHOOL_ALERTS: Final = "/v1/schools/{urn}/alerts"
+ACK: Final = "/v1/schools/{urn}/alerts/{alert_id}/ack"
+
+Authed = Callable[[web.Request, Person], Awaitable[web.StreamResponse]]
+
+
+def authed(handler: Authed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """401 without a valid bearer token; 404 for NotFound; 400 for a bad query."""
+
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        person = authenticate(request)
+        if person is None:
+            return json_error(
+                401,
+                "unauthorised",
+                "send 'Authorization: Bearer <token>'",
+                **{"WWW-Authenticate": REALM},
+            )
+        try:
+            return await handler(request, person)
+        except NotFound:
+            return json_error(404, "not_found", "no such resource")
+        except BadQuery as exc:
+            return json_error(400, "bad_query", str(exc))
+        except ReasonRequired:
+            return json_error(
+                400, "reason_required", "state why you are reading this record: ?reason=..."
+            )
+
+    return wrapper
+
+
+async def me(request: web.Request, person: Person) -> web.Response:
+    return web.json_response(person.to_json())
+
+
+async def my_alerts(request: web.Request, person: Person) -> web.Response:
+    found = await request.app[HUB].alerts(
+        person, person.alert_organisations, endpoint="GET /v1/alerts"
+    )
+    return web.json_response({"alerts": [alert_json(a) for a in found]})
+
+
+async def school_alerts(request: web.Request, person: Person) -> web.Response:
+    urn = request.match_info["urn"]
+    found = await request.app[HUB].school_alerts(person, urn, endpoint=f"GET {SCHOOL_ALERTS}")
+    return web.json_response({"urn": urn, "alerts": [alert_json(a, urn) for a in found]})
+
+
+async def acknowledge(request: web.Request, person: Person) -> web.Response:
+    urn = request.match_info["urn"]
+    if not may_read_school_alerts(person, urn):
+        raise NotFound
+    key = parse_alert_id(request.match_info["alert_id"])
+    alert, sent = await request.app[HUB].acknowledge(person, key)
+    if alert.organisation_id != urn:
+        raise NotFound
+    body = {"id": alert.alert_id, "status": "acknowledgement_sent" if sent else "acknowledged"}
+    if not sent and alert.acknowledged_at is not None:
+        body["acknowledged_at"] = alert.acknowledged_at.isoformat()
+    return web.json_response(body, status=202 if sent else 200)
+
+
+async def chronology(request: web.Request, person: Person) -> web.StreamResponse:
+    query = request.query
+    fmt = query.get("format", "json")
+    if fmt not in ("json", "csv", "print"):
+        raise BadQuery("format: expected json, csv or print")
+    child_id = request.match_info["child_id"]
+    read = await request.app[HUB].chronology(
+        person,
+        child_id,
+        filters=parse_filters(query),
+        include_retracted=flag(query, "include_retracted"),
+        printed=fmt == "print",
+        reason=query.get("reason"),
+        view={"json": "chronology", "csv": "chronology_csv", "print": "chronology_print"}[fmt],
+        endpoint=f"GET {CHRONOLOGY}",
+    )
+    if fmt == "csv":
+        return web.Response(
+            text=chronology_csv(read),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="chronology-{child_id}.csv"'},
+        )
+    if fmt == "print":
+        return printable(request, person, read)
+    return web.json_response(chronology_json(read))
+
+
+async def accesses(request: web.Request, person: Person) -> web.Response:
+    found = await request.app[HUB].accesses(person, request.match_info["child_id"])
+    return web.json_response({"accesses": [audit_json(a) for a in found]})
+
+
+async def referrals(request: web.Request, person: Person) -> web.Response:
+    found = await request.app[HUB].referrals(person, endpoint="GET /v1/referrals")
+    return web.json_response({"referrals": [referral_json(v) for v in found]})
+
+
+async def audit(request: web.Request, person: Person) -> web.Response:
+    found = await request.app[HUB].audit(person, audit_query(request.query))
+    return web.json_response({"audit": [audit_json(a) for a in found]})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(document())
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/v1/me", authed(me))
+    app.router.add_get("/v1/alerts", authed(my_alerts))
+    app.router.add_get(SCHOOL_ALERTS, authed(school_alerts))
+    app.router.add_post(ACK, authed(acknowledge))
+    app.router.add_get(CHRONOLOGY, authed(chronology))
+    app.router.add_get("/v1/children/{child_id}/accesses", authed(accesses))
+    app.router.add_get("/v1/referrals", authed(referrals))
+    app.router.add_get("/v1/audit", authed(audit))
