@@ -6,6 +6,7 @@ never a skip: a missing broker must not pass for green.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -41,11 +42,11 @@ class Stack:
         self.root = root
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+@contextlib.contextmanager
+def running_stack(prefix: str) -> Iterator[Stack]:
     """Start a private broker and cluster under a fresh directory; stop and remove them after."""
     # Not pytest's tmp_path: it is 0700 and the postgres user must reach the data directory.
-    root = Path(tempfile.mkdtemp(prefix="hub-test-stack-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     os.chmod(root, 0o755)  # noqa: S103 (the postgres user must traverse it)
     jar_cache = state_dir() / "kafka-cache"  # shared with `hub up`: jars are fetched once
     broker = kafka_broker.start(root / "kafka", jar_cache=jar_cache)
@@ -61,6 +62,13 @@ def stack() -> Iterator[Stack]:
         kafka_broker.stop(root / "kafka")
         if not os.environ.get("HUB_TEST_KEEP_STATE"):  # set it to read the logs after a failure
             shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """The session's broker and database, shared by the integration tests (and `worker`)."""
+    with running_stack("hub-test-stack-") as session_stack:
+        yield session_stack
 
 
 @pytest.fixture
@@ -124,3 +132,36 @@ def worker(stack: Stack) -> Iterator[Worker]:
         yield running
     finally:
         stop_worker(running)
+
+
+class HubCli:
+    """Runs `hub` as a user would, against its own fresh state directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = {**os.environ, "HUB_STATE_DIR": str(root), "COLUMNS": "200"}
+
+    def __call__(self, *args: str, timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ops.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+
+
+@pytest.fixture
+def hub_cli() -> Iterator[HubCli]:
+    """A `hub` runner with a private state directory; stops its stack and removes it after."""
+    root = Path(tempfile.mkdtemp(prefix="hub-test-cli-"))
+    os.chmod(root, 0o755)  # noqa: S103 (the postgres user must traverse it)
+    # Reuse the fetched jars so the test measures start-up, not downloads.
+    (root / "kafka-cache").symlink_to(state_dir() / "kafka-cache")
+    cli = HubCli(root)
+    try:
+        yield cli
+    finally:
+        cli("down")
+        shutil.rmtree(root, ignore_errors=True)

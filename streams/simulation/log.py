@@ -16,6 +16,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from streams.simulation import names
+from streams.simulation.identifier_blocks import identifier_block
 from streams.simulation.model import (
     FRONT_DOOR,
     HEALTH_0_19,
@@ -75,6 +76,8 @@ class Log:
         self.rng = rng
         self.options = options
         self.end = end
+        # Identifier and reference series start from this seed's block (see identifier_block).
+        self._block = identifier_block(rng)
         self.blocks = blocks  # demographic block -> child key, to keep typos from colliding
         self.postcodes = postcodes  # child key -> the household's postcode
         self._rows: list[tuple[datetime, int, Record]] = []
@@ -86,7 +89,7 @@ class Log:
 
     def next_number(self, series: str, start: int = 1) -> int:
         """The next number in a named series (references, identifiers)."""
-        value = self._counters.get(series, start)
+        value = self._counters.get(series, start + self._block)
         self._counters[series] = value + 1
         return value
 

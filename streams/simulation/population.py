@@ -9,6 +9,7 @@ from typing import Final
 
 from streams.identity.identifiers import nhs_check_digit, upn_check_letter
 from streams.simulation import names
+from streams.simulation.identifier_blocks import identifier_block
 from streams.simulation.log import blocks_of
 from streams.simulation.model import Adult, Child, Household, Options, School, Spell
 
@@ -80,16 +81,16 @@ def _academic_year_start(day: date) -> date:
 
 
 class _Identifiers:
-    """Unique identifiers, handed out in order."""
+    """Unique identifiers, handed out in order from the seed's block."""
 
-    def __init__(self) -> None:
-        self._nhs = 100000
-        self._upn = 0
-        self.adults_police = 5000001
+    def __init__(self, block: int = 0) -> None:
+        self._nhs = 100000 + block
+        self._upn = block
+        self.adults_police = 5000001 + block
 
     def nhs(self) -> str:
         while True:
-            nine = f"999{self._nhs:06d}"
+            nine = f"999{100000 + (self._nhs - 100000) % 900000:06d}"
             self._nhs += 1
             check = nhs_check_digit(nine)
             if check is not None:
@@ -108,7 +109,7 @@ def build_population(
 ) -> Population:
     """Households of one to three children until there are `children` children."""
     school_list, settings = build_schools(rng, schools)
-    ids = _Identifiers()
+    ids = _Identifiers(identifier_block(rng))
     blocks: dict[tuple[str, ...], str] = {}
     households: list[Household] = []
     made = 0

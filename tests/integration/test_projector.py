@@ -29,10 +29,19 @@ from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner, RunnerConfig, end_offsets
 from schemas import codec
 from schemas.topics import ACCEPTED, DEAD_LETTER
-from tests.conftest import Stack
+from tests.conftest import Stack, running_stack
 from tests.unit.event_samples import SAMPLE_EVENT_TYPES, sample_event
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """A private broker and database: these tests write tens of thousands of records straight
+    into the accepted log, which the session's shared worker would otherwise have to digest."""
+    with running_stack("hub-test-projector-") as private:
+        yield private
+
 
 Produced = dict[uuid.UUID, tuple[str, int, int]]  # event_id -> (event_type, partition, offset)
 

@@ -18,7 +18,7 @@ import pytest
 from projections.model import Projection
 from projections.runner import ProjectionRunner
 from schemas.topics import ACCEPTED
-from tests.conftest import Stack
+from tests.conftest import Stack, running_stack
 from tests.integration.test_projector import (
     Produced,
     accepted_rows_for,
@@ -33,6 +33,15 @@ from tests.integration.test_projector import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """A private broker and database: these tests write tens of thousands of records straight
+    into the accepted log, which the session's shared worker would otherwise have to digest."""
+    with running_stack("hub-test-projector-") as private:
+        yield private
+
 
 RECORDS = 20_000
 KILLS = 4
