@@ -40,6 +40,9 @@ def up(detach: bool) -> None:
     console.print(f"  PostgreSQL       {endpoints.postgres_url}")
     if "gateway" in endpoints.urls:
         console.print(f"  ingest gateway   {endpoints.urls['gateway']}/v1/events")
+    if "api" in endpoints.urls:
+        console.print(f"  web and read API {endpoints.urls['api']}/  (sign in with a demo login)")
+    console.print(f"  demo logins      {endpoints.demo_logins} (one token per demo person)")
     console.print(f"  demo tokens      {endpoints.demo_tokens} (one bearer token per demo agency)")
     if detach:
         console.print("Running in the background. `hub status` to check, `hub down` to stop.")
@@ -128,6 +131,14 @@ def gateway() -> None:
     from streams.gateway.main import main as run_gateway
 
     run_gateway()
+
+
+@main.command()
+def api() -> None:
+    """Run the read API and web pages in the foreground (JSON under /v1, pages at /)."""
+    from projections.api.main import main as run_api
+
+    run_api()
 
 
 @main.group()

@@ -13,7 +13,13 @@ from pathlib import Path
 import psycopg
 
 from ops import stack
+from ops.paths import state_dir
+from ops.processes import terminate
 from ops.publish import PublishSummary, publish_file
+from projections.api.demo import ensure_demo_people
+from projections.api.people import PEOPLE_FILE_NAME
+from streams.agents.encompass import STATE_AREA_FILE
+from streams.encompass.area import write_synthetic_area
 from streams.simulation import generate, to_lines
 
 
@@ -62,11 +68,21 @@ def run_demo(
     seed: int = 2026,
     timeout_s: float = 180.0,
 ) -> DemoReport:
-    """Up, simulate, publish, wait for the projections to reconcile with what was published."""
-    endpoints = stack.up(say=say)
+    """Simulate, set the area up for it, bring the stack up, publish, and wait until the read
+    models reconcile with what was published."""
+    root = state_dir()
     started = datetime.now(UTC)
     first_day = started.date() - timedelta(days=days)
     scenario = generate(seed, children=children, schools=schools, days=days, start=first_day)
+    # The worker re-reads the area file when it changes; the API reads its people at start, so it
+    # is restarted (by `up`) when this scenario's schools bring new Key Adults.
+    write_synthetic_area(scenario.manifest.schools, root / STATE_AREA_FILE, seed=seed)
+    people = root / PEOPLE_FILE_NAME
+    before = people.read_bytes() if people.is_file() else b""
+    ensure_demo_people(root, school_urns=[s["urn"] for s in scenario.manifest.schools])
+    if people.read_bytes() != before:
+        terminate(root / "run" / "api.pid")
+    endpoints = stack.up(say=say)
     demo_dir = Path(endpoints.state_dir) / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
     events_file = demo_dir / "week.jsonl"

@@ -15,6 +15,7 @@ from ops.migrations import apply_migrations
 from ops.paths import REPO_ROOT, free_port, port_is_free, state_dir
 from ops.processes import read_pid, spawn, terminate
 from ops.topics import apply_topics
+from projections.api.demo import ensure_demo_people
 from streams.gateway.demo import ensure_demo_tokens
 
 
@@ -52,6 +53,14 @@ HUB_PROCESSES: tuple[HubProcess, ...] = (
         description="projections into PostgreSQL read models",
         metrics_port=9103,
     ),
+    HubProcess(
+        name="api",
+        module="projections.api",
+        description="read API and web pages for partners (every read audited)",
+        metrics_port=9104,
+        http_port=8080,
+        http_port_env="HUB_API_PORT",
+    ),
 )
 
 
@@ -66,6 +75,7 @@ class Endpoints:
     processes: dict[str, int] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     demo_tokens: str = ""
+    demo_logins: str = ""
     timings_s: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -128,6 +138,7 @@ def up(
         "HUB_STATE_DIR": str(root),
     }
     endpoints.demo_tokens = str(ensure_demo_tokens(root))
+    endpoints.demo_logins = str(ensure_demo_people(root))
     ports = _process_ports(root, HUB_PROCESSES if processes is None else processes)
     for proc in HUB_PROCESSES if processes is None else processes:
         pid_file = root / "run" / f"{proc.name}.pid"

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from projections import accepted_events, dead_letters
+from projections import accepted_events, audit_log, dead_letters, encompass_alerts, shares
+from projections.chronology import CHILD_RECORDS, ENTRIES
 from projections.model import Projection
 
-PROJECTIONS: tuple[Projection, ...] = (accepted_events.PROJECTION, dead_letters.PROJECTION)
+PROJECTIONS: tuple[Projection, ...] = (
+    accepted_events.PROJECTION,
+    dead_letters.PROJECTION,
+    shares.PROJECTION,
+    encompass_alerts.PROJECTION,
+    ENTRIES,
+    CHILD_RECORDS,
+    audit_log.PROJECTION,
+)
 
 
 def names() -> tuple[str, ...]:

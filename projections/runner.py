@@ -307,7 +307,8 @@ async def run_all(
 ) -> None:
     """Run projections side by side until SIGTERM or SIGINT."""
     if metrics_port:
-        start_http_server(metrics_port)
+        # Loopback unless told otherwise: containers set HUB_METRICS_ADDR=0.0.0.0 for Prometheus.
+        start_http_server(metrics_port, addr=os.environ.get("HUB_METRICS_ADDR", "127.0.0.1"))
     runners = [ProjectionRunner(p, config) for p in projections]
     loop = asyncio.get_running_loop()
 

@@ -31,9 +31,15 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_linger=0.005,
     )
-    from streams.agents import ingest
+    from streams.agents import chronology as chronology_stage
+    from streams.agents import encompass as encompass_stage
+    from streams.agents import identity, ingest, sharing
     from streams.codecs import register_faust_codec
 
     register_faust_codec()
     ingest.register(app)
+    encompass_stage.register(app)
+    sharing.register(app)
+    chronology_stage.register(app)
+    identity.register(app)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_ACCEPTED = Counter(
     "hub_events_accepted_total",
@@ -18,4 +18,51 @@ INGEST_LAG_SECONDS = Histogram(
     "hub_ingest_latency_seconds",
     "From the source's recorded_at to acceptance into the log (clock skew included).",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+IDENTITY_RESOLUTIONS = Counter(
+    "hub_identity_resolutions_total",
+    "Child subjects resolved to a record, by the rule that placed them.",
+    ["rule"],
+)
+IDENTITY_REVIEWS_REQUESTED = Counter(
+    "hub_identity_reviews_requested_total",
+    "Possible matches queued for a front-door practitioner (IdentityReviewRequested).",
+)
+IDENTITY_MATCH_RATE = Gauge(
+    "hub_identity_match_rate",
+    "Share of known children with a verified NHS number (low: more wrong-child risk).",
+)
+CHRONOLOGY_ENTRIES = Counter(
+    "hub_chronology_entries_total",
+    "Events placed in a child record's chronology (entries, re-notifications and amendments).",
+    ["event_type"],
+)
+SHARING_DECISIONS = Counter(
+    "hub_sharing_decisions_total",
+    "Sharing outcomes, one per candidate recipient of each event (shared, refused, non_disclosure).",
+    ["outcome", "basis"],
+)
+ENCOMPASS_NOTIFICATIONS_ISSUED = Counter(
+    "hub_encompass_notifications_issued_total",
+    "Operation Encompass notifications issued (revision 1), by the accountable recipient's kind.",
+    ["recipient_kind", "local_authority"],
+)
+ENCOMPASS_DEADLINE_MISSED = Counter(
+    "hub_encompass_deadline_missed_total",
+    "Notifications not in the recipient's inbox by the start of the next school session.",
+    ["local_authority"],
+)
+ENCOMPASS_ESCALATED = Counter(
+    "hub_encompass_escalated_total",
+    "Notifications escalated to the LA coordinator or front door, by reason.",
+    ["reason"],
+)
+ENCOMPASS_ACKNOWLEDGED = Counter(
+    "hub_encompass_acknowledged_total",
+    "Notifications acknowledged by the accountable recipient's named person.",
+)
+ENCOMPASS_TIME_TO_ACKNOWLEDGE = Histogram(
+    "hub_encompass_time_to_acknowledge_seconds",
+    "From delivery into the recipient's inbox to the Key Adult's acknowledgement.",
+    buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800),
 )
