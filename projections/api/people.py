@@ -48,6 +48,22 @@ class Role(StrEnum):
     LA_ENCOMPASS_COORDINATOR = "LA_ENCOMPASS_COORDINATOR"
     DPO = "DPO"  # data protection officer / Caldicott guardian: the auditor
 
+    @property
+    def label(self) -> str:
+        """The role as the people who hold it call it."""
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS: dict[Role, str] = {
+    Role.SCHOOL_DSL: "Designated Safeguarding Lead",
+    Role.HEALTH_VISITOR: "Health visitor",
+    Role.SCHOOL_NURSE: "School nurse",
+    Role.FRONT_DOOR_SOCIAL_WORKER: "Children's Hub social worker",
+    Role.EARLY_HELP_LEAD_PRACTITIONER: "Early help lead practitioner",
+    Role.LA_ENCOMPASS_COORDINATOR: "Encompass coordinator",
+    Role.DPO: "Data protection officer",
+}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Person:

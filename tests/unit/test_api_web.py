@@ -183,3 +183,11 @@ def test_metrics_count_audit_events_and_time_requests(api: Api) -> None:
     text = api.request("GET", "/metrics").text
     assert 'hub_audit_events_written_total{view="chronology"} 1.0' in text
     assert 'endpoint="GET /v1/children/{child_id}/chronology",status="200"' in text
+
+
+def test_every_role_has_the_name_its_holders_use() -> None:
+    from projections.api.people import Role
+
+    labels = {role: role.label for role in Role}
+    assert labels[Role.SCHOOL_DSL] == "Designated Safeguarding Lead"
+    assert all(label and "_" not in label for label in labels.values())
