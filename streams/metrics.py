@@ -44,13 +44,19 @@ SHARING_DECISIONS = Counter(
 )
 ENCOMPASS_NOTIFICATIONS_ISSUED = Counter(
     "hub_encompass_notifications_issued_total",
-    "Operation Encompass notifications issued (revision 1), by the accountable recipient's kind.",
-    ["recipient_kind", "local_authority"],
+    "Operation Encompass notifications issued (revision 1), by the accountable recipient's kind"
+    " and organisation (a school or the LA coordinator: an organisation id, never a person).",
+    ["recipient_kind", "local_authority", "organisation"],
+)
+ENCOMPASS_DELIVERED = Counter(
+    "hub_encompass_delivered_total",
+    "Notifications placed in the accountable recipient's inbox, before its deadline or not.",
+    ["on_time", "local_authority", "organisation"],
 )
 ENCOMPASS_DEADLINE_MISSED = Counter(
     "hub_encompass_deadline_missed_total",
     "Notifications not in the recipient's inbox by the start of the next school session.",
-    ["local_authority"],
+    ["local_authority", "organisation"],
 )
 ENCOMPASS_ESCALATED = Counter(
     "hub_encompass_escalated_total",
@@ -60,9 +66,11 @@ ENCOMPASS_ESCALATED = Counter(
 ENCOMPASS_ACKNOWLEDGED = Counter(
     "hub_encompass_acknowledged_total",
     "Notifications acknowledged by the accountable recipient's named person.",
+    ["organisation"],
 )
 ENCOMPASS_TIME_TO_ACKNOWLEDGE = Histogram(
     "hub_encompass_time_to_acknowledge_seconds",
     "From delivery into the recipient's inbox to the Key Adult's acknowledgement.",
+    ["organisation"],
     buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800),
 )

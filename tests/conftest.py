@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 
 from ops import kafka_broker, postgres
 from ops.migrations import apply_migrations
-from ops.paths import state_dir
+from ops.paths import free_port, state_dir
 from ops.topics import apply_topics
 
 # CI runs the same examples every time (no flakes from a lucky draw); a developer's run explores.
@@ -80,9 +80,10 @@ def unique_name() -> str:
 class Worker:
     """A `hub worker` subprocess running against the session's stack."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], log: Path, metrics_url: str) -> None:
         self.proc = proc
         self.log = log
+        self.metrics_url = metrics_url  # its Prometheus /metrics, for tests that check them
 
 
 def start_worker(stack: Stack, log: Path, *, timeout_s: float = 120.0) -> Worker:
@@ -92,6 +93,7 @@ def start_worker(stack: Stack, log: Path, *, timeout_s: float = 120.0) -> Worker
         "HUB_KAFKA_BOOTSTRAP": stack.bootstrap,
         "HUB_POSTGRES_DSN": stack.dsn,
         "HUB_STATE_DIR": str(stack.root),
+        "HUB_METRICS_PORT": str(metrics_port := free_port()),
     }
     handle = log.open("ab")
     proc = subprocess.Popen(
@@ -107,7 +109,7 @@ def start_worker(stack: Stack, log: Path, *, timeout_s: float = 120.0) -> Worker
         if proc.poll() is not None:
             raise RuntimeError(f"the worker exited during start-up:\n{log.read_text()[-3000:]}")
         if "Worker]: Ready" in log.read_text(errors="replace"):
-            return Worker(proc, log)
+            return Worker(proc, log, f"http://127.0.0.1:{metrics_port}/metrics")
         time.sleep(0.25)
     proc.kill()
     raise RuntimeError(f"the worker was not ready within {timeout_s}s:\n{log.read_text()[-3000:]}")

@@ -210,8 +210,13 @@ def register(app: faust.App, *, clock: Clock | None = None, area: AreaSource | N
             )
             await publish(records, incident.police_reference)
             if existing is None:
+                state = issue.state
                 metrics.ENCOMPASS_NOTIFICATIONS_ISSUED.labels(
-                    issue.state.primary_kind.value, config.local_authority
+                    state.primary_kind.value, config.local_authority, state.primary_org
+                ).inc()
+                on_time = state.delivered_at is not None and state.delivered_at < state.deadline
+                metrics.ENCOMPASS_DELIVERED.labels(
+                    str(on_time).lower(), config.local_authority, state.primary_org
                 ).inc()
             if issue.escalation is not None:
                 metrics.ENCOMPASS_ESCALATED.labels(issue.escalation.value).inc()
@@ -235,10 +240,12 @@ def register(app: faust.App, *, clock: Clock | None = None, area: AreaSource | N
             )
             if folded is not None:
                 notifications[key] = folded.to_json()
-                metrics.ENCOMPASS_ACKNOWLEDGED.inc()
+                metrics.ENCOMPASS_ACKNOWLEDGED.labels(folded.primary_org).inc()
                 if folded.delivered_at is not None:
                     waited = (record["acknowledged_at"] - folded.delivered_at).total_seconds()
-                    metrics.ENCOMPASS_TIME_TO_ACKNOWLEDGE.observe(max(waited, 0.0))
+                    metrics.ENCOMPASS_TIME_TO_ACKNOWLEDGE.labels(folded.primary_org).observe(
+                        max(waited, 0.0)
+                    )
             return
         if decoded.event_type not in wire.TIMER_TYPES:
             return
@@ -249,7 +256,9 @@ def register(app: faust.App, *, clock: Clock | None = None, area: AreaSource | N
         await encompass_log.send(key=record["police_reference"].encode(), value=event.value)
         notifications[key] = folded.to_json()
         if isinstance(timer, EncompassDeadlineMissed):
-            metrics.ENCOMPASS_DEADLINE_MISSED.labels(areas.current().config.local_authority).inc()
+            metrics.ENCOMPASS_DEADLINE_MISSED.labels(
+                areas.current().config.local_authority, folded.primary_org
+            ).inc()
         else:
             metrics.ENCOMPASS_ESCALATED.labels(timer.reason.value).inc()
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +30,7 @@ from typing import Any
 import psycopg
 import pytest
 from kafka import KafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from ops.publish import publish_file
 from projections import encompass_alerts, store, tables
@@ -252,6 +255,25 @@ def _project_until(stack: Stack, projection: Projection, sql: str, params: tuple
     asyncio.run(scenario())
 
 
+def _worker_counts(url: str) -> tuple[Counter[str], Counter[str]]:
+    """(issued, delivered on time) per organisation, scraped from the worker's /metrics."""
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback test URL)
+        text = response.read().decode()
+    issued: Counter[str] = Counter()
+    on_time: Counter[str] = Counter()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            organisation = sample.labels.get("organisation", "")
+            if sample.name == "hub_encompass_notifications_issued_total":
+                issued[organisation] += int(sample.value)
+            elif (
+                sample.name == "hub_encompass_delivered_total"
+                and sample.labels["on_time"] == "true"
+            ):
+                on_time[organisation] += int(sample.value)
+    return issued, on_time
+
+
 def test_a_simulated_week_notifies_every_linked_child_once_to_the_right_recipient(
     stack: Stack,
     worker: Worker,
@@ -331,6 +353,14 @@ def test_a_simulated_week_notifies_every_linked_child_once_to_the_right_recipien
         if row[3] in ("no_key_adult", "unknown_setting"):
             assert row[7] is not None, "a setting that cannot receive escalates at once"
     assert uncertain < len(expected) / 4, "most expectations are exact"
+
+    # The worker counts them by organisation (a school or the coordinator, never a person). The
+    # session's worker also serves other tests, hence at least.
+    per_organisation = Counter(row[2] for row in rows)
+    issued, on_time = _worker_counts(worker.metrics_url)
+    for organisation, count in per_organisation.items():
+        assert issued[organisation] >= count, organisation
+        assert on_time[organisation] >= count, organisation
     withheld_children = {w["child_key"] for w in scenario.manifest.withheld_enrolments}
     rerouted = [
         e
