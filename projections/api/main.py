@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 
 from aiohttp import web
 from prometheus_client import REGISTRY, start_http_server
@@ -15,21 +14,11 @@ from projections.api.app import create_app
 from projections.api.people import PeopleStore
 from projections.api.pg import PgReadModel
 from projections.api.settings import ApiSettings
+from streams.gateway.logs import configure_service_logging
 from streams.gateway.sink import KafkaSink
 from streams.gateway.tokens import TokenFileError, ensure_pepper
 
 log = logging.getLogger("projections.api")
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    access = logging.getLogger("projections.api.access")
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access.addHandler(handler)
-    access.propagate = False
 
 
 async def serve(settings: ApiSettings, people: PeopleStore) -> None:
@@ -76,7 +65,7 @@ async def serve(settings: ApiSettings, people: PeopleStore) -> None:
 
 def main() -> None:
     """Read the settings and the people store from the environment, then serve."""
-    _configure_logging()
+    configure_service_logging("projections.api.access")
     settings = ApiSettings.from_env()
     try:
         people = PeopleStore.load(settings.people_file, settings.pepper_file)

@@ -30,6 +30,7 @@ from streams.gateway.tokens import (
     TokenFileError,
     hash_token,
     new_token,
+    read_json_file,
     read_pepper,
     write_private,
 )
@@ -138,16 +139,9 @@ class PeopleStore:
 
     @classmethod
     def load(cls, people_file: Path, pepper_file: Path) -> PeopleStore:
-        return cls(read_pepper(pepper_file), parse_people_file(_read_json(people_file)))
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TokenFileError(f"cannot read the people file {path}: {exc.strerror}") from None
-    except ValueError:
-        raise TokenFileError(f"the people file {path} is not valid JSON") from None
+        return cls(
+            read_pepper(pepper_file), parse_people_file(read_json_file(people_file, "people file"))
+        )
 
 
 def parse_people_file(data: Any) -> dict[str, Person]:
@@ -174,7 +168,9 @@ def parse_people_file(data: Any) -> dict[str, Person]:
 def issue_person_token(people_file: Path, pepper: bytes, person: Person) -> str:
     """Add a token for a person to the people file (created if absent); return it, once."""
     data: dict[str, Any] = (
-        _read_json(people_file) if people_file.exists() else {"scheme": SCHEME, "people": {}}
+        read_json_file(people_file, "people file")
+        if people_file.exists()
+        else {"scheme": SCHEME, "people": {}}
     )
     parse_people_file(data)
     token = new_token()

@@ -5,29 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 
 from aiohttp import web
 from prometheus_client import REGISTRY, start_http_server
 
 from streams.gateway.app import create_app
+from streams.gateway.logs import configure_service_logging
 from streams.gateway.settings import GatewaySettings
 from streams.gateway.sink import KafkaSink
 from streams.gateway.tokens import TokenFileError, TokenStore
 
 log = logging.getLogger("streams.gateway")
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # The access log is already one JSON object per line: print it as it is, on stdout.
-    access = logging.getLogger("streams.gateway.access")
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access.addHandler(handler)
-    access.propagate = False
 
 
 async def serve(settings: GatewaySettings, store: TokenStore) -> None:
@@ -59,7 +47,7 @@ async def serve(settings: GatewaySettings, store: TokenStore) -> None:
 
 def main() -> None:
     """Read the settings and the token store from the environment, then serve."""
-    _configure_logging()
+    configure_service_logging("streams.gateway.access")
     settings = GatewaySettings.from_env()
     try:
         store = TokenStore.load(settings.tokens_file, settings.pepper_file)

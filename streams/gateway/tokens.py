@@ -91,7 +91,7 @@ class TokenStore:
     @classmethod
     def load(cls, tokens_file: Path, pepper_file: Path) -> TokenStore:
         """Read and check the token file and the pepper; raises TokenFileError."""
-        return cls(read_pepper(pepper_file), parse_token_file(_read_json(tokens_file)))
+        return cls(read_pepper(pepper_file), parse_token_file(read_json_file(tokens_file)))
 
 
 def read_pepper(path: Path) -> bytes:
@@ -112,13 +112,14 @@ def ensure_pepper(path: Path) -> bytes:
     return read_pepper(path)
 
 
-def _read_json(path: Path) -> Any:
+def read_json_file(path: Path, what: str = "token file") -> Any:
+    """A hashed-credentials file's JSON; errors say which file and why, never its content."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise TokenFileError(f"cannot read the token file {path}: {exc.strerror}") from None
+        raise TokenFileError(f"cannot read the {what} {path}: {exc.strerror}") from None
     except ValueError:
-        raise TokenFileError(f"the token file {path} is not valid JSON") from None
+        raise TokenFileError(f"the {what} {path} is not valid JSON") from None
 
 
 def parse_token_file(data: Any) -> dict[str, Agency]:
@@ -173,7 +174,7 @@ def issue_token(
     The token itself is returned once and never stored: hand it to the agency, then forget it.
     """
     data: dict[str, Any] = (
-        _read_json(tokens_file) if tokens_file.exists() else {"scheme": SCHEME, "tokens": {}}
+        read_json_file(tokens_file) if tokens_file.exists() else {"scheme": SCHEME, "tokens": {}}
     )
     parse_token_file(data)  # refuse to append to a file that does not load
     token = new_token()
