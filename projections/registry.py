@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from projections import accepted_events, audit_log, dead_letters, encompass_alerts, shares
+from projections import (
+    accepted_events,
+    audit_log,
+    child_status,
+    dead_letters,
+    encompass_alerts,
+    shares,
+)
 from projections.chronology import CHILD_RECORDS, ENTRIES
 from projections.model import Projection
 
@@ -14,6 +21,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     ENTRIES,
     CHILD_RECORDS,
     audit_log.PROJECTION,
+    child_status.PROJECTION,
 )
 
 

@@ -56,6 +56,11 @@ def may_read_referrals(person: Person) -> bool:
     return not person.is_auditor and bool(person.recipient_ids)
 
 
+def may_read_access_notices(person: Person) -> bool:
+    """Social workers of a team: told of reads of their CP / looked-after children (as CP-IS)."""
+    return person.role is Role.FRONT_DOOR_SOCIAL_WORKER and bool(person.team_id)
+
+
 def may_read_audit(person: Person) -> bool:
     return person.is_auditor
 

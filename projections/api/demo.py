@@ -65,6 +65,13 @@ def demo_people(school_urns: Iterable[str]) -> list[Person]:
             team="stockton-childrens-hub",
             alerts=["stockton-childrens-hub"],
         ),
+        _person(
+            "sw-2",
+            "Cass Keyworker",
+            Role.FRONT_DOOR_SOCIAL_WORKER,
+            LA,
+            team="stockton-cin-2",  # the simulated CP plans' responsible team
+        ),
         _person("ehl-1", "Eve Lead", Role.EARLY_HELP_LEAD_PRACTITIONER, "stockton-family-hub"),
         _person(
             "enc-1",

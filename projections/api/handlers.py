@@ -120,6 +120,11 @@ async def accesses(request: web.Request, person: Person) -> web.Response:
     return web.json_response({"accesses": [audit_json(a) for a in found]})
 
 
+async def access_notices(request: web.Request, person: Person) -> web.Response:
+    found = await request.app[HUB].access_notices(person)
+    return web.json_response({"team_id": person.team_id, "notices": [audit_json(a) for a in found]})
+
+
 async def referrals(request: web.Request, person: Person) -> web.Response:
     found = await request.app[HUB].referrals(person, endpoint="GET /v1/referrals")
     return web.json_response({"referrals": [referral_json(v) for v in found]})
@@ -142,5 +147,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(ACK, authed(acknowledge))
     app.router.add_get(CHRONOLOGY, authed(chronology))
     app.router.add_get("/v1/children/{child_id}/accesses", authed(accesses))
+    app.router.add_get("/v1/access-notices", authed(access_notices))
     app.router.add_get("/v1/referrals", authed(referrals))
     app.router.add_get("/v1/audit", authed(audit))

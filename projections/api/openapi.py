@@ -117,6 +117,14 @@ def document() -> dict[str, Any]:
                     "Audit entries, newest first.",
                 )
             },
+            "/v1/access-notices": {
+                "get": _op(
+                    "Reads of the records of children on a CP plan or looked after for whom the"
+                    " person's team is responsible (as CP-IS tells the team); social workers only.",
+                    [],
+                    "Audit entries naming the team, newest first.",
+                )
+            },
             "/v1/referrals": {
                 "get": _op(
                     "Referrals and outcomes shared with the person, with timer status.",

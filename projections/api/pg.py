@@ -15,8 +15,6 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from projections.api.model import (
-    CP_PLAN,
-    LOOKED_AFTER,
     Alert,
     AuditEntry,
     AuditQuery,
@@ -24,6 +22,7 @@ from projections.api.model import (
     SharedItem,
     SharedReferral,
 )
+from projections.child_status.current import StatusEvent, current_status
 from projections.chronology.queries import CURRENT_RECORDS, EVENTS, to_event
 from streams.chronology import ChronologyEntry, build, visible_entries
 
@@ -37,12 +36,6 @@ _NOT_REVOKED: Final = """NOT EXISTS (
 _ALERT_COLUMNS: Final = """police_reference, record_id, child_id, organisation_id,
     organisation_name, key_adult_name, recipient_kind, status, deadline, issued_at,
     delivered_at, acknowledged_at, acknowledged_by, content"""
-_STATUS_EVENTS: Final = {
-    "ChildProtectionPlanStarted": (CP_PLAN, True),
-    "ChildProtectionPlanEnded": (CP_PLAN, False),
-    "LookedAfterStarted": (LOOKED_AFTER, True),
-    "LookedAfterEnded": (LOOKED_AFTER, False),
-}
 
 
 def _records_query() -> sql.Composed:
@@ -135,30 +128,22 @@ class PgReadModel:
         )
 
     async def _status(self, records: list[str]) -> tuple[str | None, str | None]:
-        """Whether the child is on a CP plan or looked after now, and the team that started it.
+        """Whether the child is on a CP plan or looked after now, and the team responsible.
 
-        From the social care events in the chronology; the team is the publishing service
-        (chronology_events does not keep the events' responsible_team_id).
+        The child's status events are those of its records' chronologies (which child);
+        child_status_events adds the episode and the responsible team the events name.
         """
         rows = await self._all(
             sql.SQL(
-                "SELECT event_type, agency_id FROM chronology_events"
-                " WHERE record_id = ANY(%(records)s) AND event_type = ANY(%(types)s)"
-                " ORDER BY occurred_at, recorded_at, event_id"
+                "SELECT DISTINCT s.event_id::text AS event_id, s.status, s.started, s.episode_id,"
+                " s.responsible_team_id, s.occurred_at FROM child_status_events AS s"
+                " JOIN chronology_events AS c ON c.event_id = s.event_id"
+                " WHERE c.record_id = ANY(%(records)s)"
             ),
-            {"records": records, "types": sorted(_STATUS_EVENTS)},
+            {"records": records},
         )
-        open_: dict[str, str] = {}
-        for row in rows:
-            status, started = _STATUS_EVENTS[row["event_type"]]
-            if started:
-                open_[status] = row["agency_id"]
-            else:
-                open_.pop(status, None)
-        for status in (CP_PLAN, LOOKED_AFTER):
-            if status in open_:
-                return status, open_[status]
-        return None, None
+        found = current_status(StatusEvent(**row) for row in rows)
+        return (None, None) if found is None else (found.status, found.responsible_team_id)
 
     async def chronology(
         self, child_id: str, *, include_retracted: bool, printed: bool

@@ -148,6 +148,16 @@ class Hub:
             raise NotFound
         return await self.read_model.audit(query)
 
+    async def access_notices(self, person: Person, *, limit: int = 200) -> Sequence[AuditEntry]:
+        """Reads of the records of children the person's team is responsible for (CP / LAC).
+
+        The notice names the child by hub id and the reader; it shows no part of the record,
+        so reading it is not itself a read of a child's record.
+        """
+        if not access.may_read_access_notices(person):
+            raise NotFound
+        return await self.read_model.audit(AuditQuery(notify_team=person.team_id, limit=limit))
+
     async def accesses(self, person: Person, child_id: str) -> Sequence[AuditEntry]:
         """The last reads of a child's record, for a social worker who may read the child."""
         if person.role.value != "FRONT_DOOR_SOCIAL_WORKER":

@@ -261,6 +261,15 @@ async def audit(request: web.Request) -> web.Response:
     return page(request, "audit.html", entries=entries, q=dict(request.query))
 
 
+async def notices(request: web.Request) -> web.Response:
+    person = _person(request)
+    try:
+        entries = await request.app[HUB].access_notices(person)
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    return page(request, "notices.html", entries=entries, team=person.team_id)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
@@ -272,3 +281,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(CHILD_PAGE, chronology)
     app.router.add_get(CHILD_PAGE + "/print", print_page)
     app.router.add_get("/audit", audit)
+    app.router.add_get("/notices", notices)

@@ -27,6 +27,7 @@ class Seeded:
     incident_event_id: uuid.UUID
     dsl: Person
     other_dsl: Person
+    team_id: str  # the CP plan's responsible team (told of every read)
 
 
 def _chronology_event(
@@ -72,6 +73,13 @@ def seed_child(dsn: str, *, now: datetime | None = None) -> Seeded:
                           ("stockton-childrens-hub", "SOCIAL_CARE"), "child protection",
                           "Child protection plan started")  # fmt: skip
         cur.execute(
+            "INSERT INTO child_status_events (event_id, event_type, status, started, episode_id,"
+            " responsible_team_id, agency_id, occurred_at, recorded_at) VALUES (%s,"
+            " 'ChildProtectionPlanStarted', 'CHILD_PROTECTION_PLAN', true, %s, %s,"
+            " 'stockton-childrens-hub', %s, %s)",
+            (plan, f"CPP-{tag}", f"cin-{tag}", now - timedelta(days=20), now - timedelta(days=20)),
+        )
+        cur.execute(
             "INSERT INTO shares (source_event_id, record_id, recipient_id, share_event_id,"
             " event_type, recipient_role, relationship, level, basis, consent_scope, rule_number,"
             " policy_version, policy_content_hash, content, occurred_at, shared_at)"
@@ -110,4 +118,5 @@ def seed_child(dsn: str, *, now: datetime | None = None) -> Seeded:
         incident_event_id=incident,
         dsl=dsl(urn, f"dsl-{tag}"),
         other_dsl=dsl(other, f"dsl-other-{tag}"),
+        team_id=f"cin-{tag}",
     )

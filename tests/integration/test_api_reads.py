@@ -9,10 +9,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import psycopg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from projections.api.app import create_app
@@ -124,7 +126,8 @@ def test_every_successful_read_writes_exactly_one_record_viewed(stack: Stack) ->
     ]
     assert [v["viewer_id"] for v in viewed] == [seeded.dsl.person_id] * 3 + [dpo.person_id]
     assert all(v["child_status"] == "CHILD_PROTECTION_PLAN" for v in viewed)
-    assert all(v["notify_team"] == "stockton-childrens-hub" for v in viewed)
+    # The plan's responsible team (from child_status_events), not the service that published it.
+    assert all(v["notify_team"] == seeded.team_id for v in viewed)
     assert viewed[3]["include_retracted"] is True
     # The audit_log projection maps each of them.
     for v in viewed:
@@ -160,3 +163,60 @@ def test_acknowledging_an_alert_writes_the_acknowledgement_once(stack: Stack) ->
     assert ack["record_id"] == seeded.record_id
     assert ack["organisation_id"] == seeded.urn
     assert ack["acknowledged_by"] == seeded.dsl.name
+
+
+def test_the_responsible_team_is_told_of_reads_of_a_child_on_a_plan(stack: Stack) -> None:
+    """CP-IS: a read of a child on a CP plan reaches its team's access notices, no one else's."""
+    seeded = seed_child(stack.dsn)
+
+    def social_worker(pid: str, team: str) -> Person:
+        return Person(
+            person_id=pid,
+            name=f"Social Worker {pid}",
+            role=Role.FRONT_DOOR_SOCIAL_WORKER,
+            organisation_id="stockton-council",
+            team_id=team,
+        )
+
+    team_sw = social_worker(f"sw-{seeded.team_id}", seeded.team_id)
+    other_sw = social_worker(f"sw-other-{seeded.team_id}", f"other-{seeded.team_id}")
+    chronology = f"/v1/children/{seeded.child_id}/chronology?reason=planning"
+
+    async def read(client: TestClient[web.Request, web.Application]) -> None:
+        headers = {"Authorization": f"Bearer {_token(seeded.dsl)}"}
+        async with client.get(chronology, headers=headers) as r:
+            assert r.status == 200
+
+    run_api(stack, [seeded.dsl], read)
+    (viewed,) = viewed_for(stack, seeded.child_id, 1)
+    # What the audit_log projection writes for it (the projector is not running in this test).
+    (row,) = audit_rows(
+        SourceRecord(
+            topic=AUDIT, partition=0, offset=0, key=None, value=codec.encode("RecordViewed", viewed)
+        )
+    )
+    with psycopg.connect(stack.dsn, autocommit=True) as conn:
+        names = list(row.__dataclass_fields__)
+        conn.execute(
+            sql.SQL("INSERT INTO audit_log ({}) VALUES ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, names)),
+                sql.SQL(", ").join(sql.Placeholder() * len(names)),
+            ),
+            [getattr(row, n) for n in names],
+        )
+    answers: dict[str, Any] = {}
+
+    async def notices(client: TestClient[web.Request, web.Application]) -> None:
+        for who in (team_sw, other_sw, seeded.dsl):
+            headers = {"Authorization": f"Bearer {_token(who)}"}
+            async with client.get("/v1/access-notices", headers=headers) as r:
+                answers[who.person_id] = (r.status, await r.json() if r.status == 200 else None)
+
+    run_api(stack, [team_sw, other_sw, seeded.dsl], notices)
+    status, body = answers[team_sw.person_id]
+    assert status == 200
+    assert [(n["child_id"], n["viewer_id"]) for n in body["notices"]] == [
+        (seeded.child_id, seeded.dsl.person_id)
+    ]
+    assert answers[other_sw.person_id] == (200, {"team_id": other_sw.team_id, "notices": []})
+    assert answers[seeded.dsl.person_id][0] == 404  # not a social worker: no notices exist

@@ -50,9 +50,12 @@ def path_of(case: Case) -> tuple[str, str]:
         return "GET", f"/v1/children/{child}/chronology?reason=audit&include_retracted=true"
     if case.endpoint == "accesses":
         return "GET", f"/v1/children/{child}/accesses"
-    return "GET", {"alerts": "/v1/alerts", "referrals": "/v1/referrals", "audit": "/v1/audit"}[
-        case.endpoint
-    ]
+    return "GET", {
+        "alerts": "/v1/alerts",
+        "referrals": "/v1/referrals",
+        "audit": "/v1/audit",
+        "access_notices": "/v1/access-notices",
+    }[case.endpoint]
 
 
 # The rules, written out by hand (not computed by the code under test).
@@ -80,6 +83,8 @@ def expected(case: Case) -> int:
         return 404 if role is Role.DPO else 200
     if endpoint == "audit":
         return 200 if role is Role.DPO else 404
+    if endpoint == "access_notices":
+        return 200 if role is Role.FRONT_DOOR_SOCIAL_WORKER else 404  # both sides' have a team
     raise AssertionError(endpoint)
 
 
@@ -91,7 +96,7 @@ CHILD_ENDPOINTS = (
     "chronology_retracted",
     "accesses",
 )
-PLAIN_ENDPOINTS = ("alerts", "referrals", "audit")
+PLAIN_ENDPOINTS = ("alerts", "referrals", "audit", "access_notices")
 CASES = [
     Case(role, side, endpoint, target)
     for role in ROLES
@@ -152,7 +157,7 @@ def test_matrix(api: Api, case: Case) -> None:
 def test_every_role_and_endpoint_is_in_the_matrix() -> None:
     assert {c.role for c in CASES} == set(Role)
     assert {c.endpoint for c in CASES} == {*ORG_ENDPOINTS, *CHILD_ENDPOINTS, *PLAIN_ENDPOINTS}
-    assert len(CASES) == len(Role) * 2 * (2 * 2 + 5 * 2 + 3)
+    assert len(CASES) == len(Role) * 2 * (2 * 2 + 5 * 2 + 4)
 
 
 def test_no_token_is_401_and_a_bad_token_is_401(api: Api) -> None:

@@ -191,3 +191,17 @@ def test_every_role_has_the_name_its_holders_use() -> None:
     labels = {role: role.label for role in Role}
     assert labels[Role.SCHOOL_DSL] == "Designated Safeguarding Lead"
     assert all(label and "_" not in label for label in labels.values())
+
+
+def test_a_social_worker_with_a_team_has_an_access_notices_page(api: Api) -> None:
+    sw = A[Role.FRONT_DOOR_SOCIAL_WORKER]
+    cookie = sign_in(api, token_of(sw))
+    home = api.request("GET", "/", headers={"Cookie": cookie})
+    assert 'href="/notices"' in home.text
+    notices = api.request("GET", "/notices", headers={"Cookie": cookie})
+    assert notices.status == 200
+    assert "<h1>Reads of your team's children's records</h1>" in notices.text
+    assert f"for whom {sw.team_id} is the responsible team" in notices.text
+    dsl_cookie = sign_in(api, token_of(DSL))
+    assert 'href="/notices"' not in api.request("GET", "/", headers={"Cookie": dsl_cookie}).text
+    assert api.request("GET", "/notices", headers={"Cookie": dsl_cookie}).status == 404
