@@ -249,6 +249,15 @@ def _where_to_look() -> None:
     endpoints = json.loads(stack.endpoints_file().read_text())
     root = endpoints["state_dir"]
     console.print("\n[bold]Where to look[/bold]")
+    web = endpoints.get("urls", {}).get("api")
+    if web:
+        console.print(
+            f"  sign in          {web}/login with a token from {endpoints['demo_logins']}"
+        )
+        console.print(f"  Key Adult        {web}/inbox (a school's morning alerts; acknowledge)")
+        console.print(f"  social worker    {web}/referrals, {web}/notices (CP-IS access notices)")
+        console.print(f"  everyone         {web}/report (the partnership's indicators)")
+        console.print(f"  DPO              {web}/audit (every read of a child's record)")
     console.print(f"  endpoints        {stack.endpoints_file()}")
     console.print(f"  process logs     {root}/logs/ (worker.log, projector.log)")
     url = endpoints["postgres_url"]
@@ -263,11 +272,17 @@ def _where_to_look() -> None:
 
 def _register_tools() -> None:
     """Commands that live beside the code they drive."""
+    from ops.bench.cli import bench
+    from ops.cli_dead_letters import dead_letters
     from ops.cli_tools import publish, simulate
+    from ops.report import report
     from projections.cli import projections, projector
+    from projections.erasure.cli import erase, legal_hold, retention
 
-    for command in (projector, projections, simulate, publish):
+    for command in (projector, projections, simulate, publish, bench, erase, legal_hold, retention):
         main.add_command(command)
+    main.add_command(dead_letters)
+    main.add_command(report)
 
 
 _register_tools()

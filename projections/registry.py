@@ -8,9 +8,12 @@ from projections import (
     child_status,
     dead_letters,
     encompass_alerts,
+    referrals,
+    reporting,
     shares,
 )
 from projections.chronology import CHILD_RECORDS, ENTRIES
+from projections.erasure import PROJECTION as ERASURE
 from projections.model import Projection
 
 PROJECTIONS: tuple[Projection, ...] = (
@@ -22,6 +25,9 @@ PROJECTIONS: tuple[Projection, ...] = (
     CHILD_RECORDS,
     audit_log.PROJECTION,
     child_status.PROJECTION,
+    ERASURE,
+    referrals.PROJECTION,
+    reporting.PROJECTION,
 )
 
 

@@ -37,6 +37,7 @@ class TopicSpec:
 # Partitions: enough to run a few workers in one consumer group on a small deployment; tables
 # keyed like their source topic need the same count, so the log topics share one number.
 LOG_PARTITIONS = 4
+INGEST_RETENTION_MS = DAY_MS
 
 INGEST_KINDS = ("police", "education", "health", "socialcare", "earlyhelp", "partners")
 
@@ -76,13 +77,17 @@ IDENTITY = "hub.log.identity.v1"
 CHRONOLOGY = "hub.log.chronology.v1"
 ENCOMPASS = "hub.log.encompass.v1"
 POLICY = "hub.log.policy.v1"
+ERASURE = "hub.log.erasure.v1"
+REFERRALS = "hub.log.referrals.v1"
 
 TOPICS: tuple[TopicSpec, ...] = (
     *(
         TopicSpec(
             name=ingest_topic(kind),
             partitions=LOG_PARTITIONS,
-            retention_ms=7 * DAY_MS,
+            # One day: what agencies send is in clear here (the hub seals it on the way to the
+            # log), so this bounds how long an erased child's plaintext survives (ERASURE.md).
+            retention_ms=INGEST_RETENTION_MS,
             cleanup_policy="delete",
             key="publisher's reference for the primary subject",
             doc=f"Events published by {kind} agencies, Avro single-object encoded.",
@@ -152,5 +157,21 @@ TOPICS: tuple[TopicSpec, ...] = (
         cleanup_policy="delete",
         key="policy id",
         doc="Information-sharing agreement versions adopted (PolicyAdopted).",
+    ),
+    TopicSpec(
+        name=REFERRALS,
+        partitions=LOG_PARTITIONS,
+        retention_ms=FOREVER,
+        cleanup_policy="delete",
+        key="referral id",
+        doc="Referral routing, outcomes returned to referrers and overdue time limits.",
+    ),
+    TopicSpec(
+        name=ERASURE,
+        partitions=LOG_PARTITIONS,
+        retention_ms=FOREVER,
+        cleanup_policy="delete",
+        key="child id",
+        doc="SubjectErased: children erased by crypto-shredding (ids only; docs/ERASURE.md).",
     ),
 )

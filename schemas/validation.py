@@ -23,7 +23,17 @@ _URN: Final = re.compile(r"^(?:EY)?[0-9]{6}$")
 _IDENTIFIER_FIELDS: Final = ("nhs_number", "upn", "police_person_ref", "la_child_id")
 _LEVELS: Final = ("UNIVERSAL", "TARGETED", "COMPLEX", "SPECIALIST")
 # Identity decisions name hub record ids (child_ids), not agency identifiers.
-_SUBJECTLESS: Final = frozenset({"PersonsLinked", "PersonsUnlinked"})
+_SUBJECTLESS: Final = frozenset(
+    {
+        "PersonsLinked",
+        "PersonsUnlinked",
+        # Referral follow-ups name the referral (referral_id); the child is the referral's.
+        "ReferralAcknowledged",
+        "ReferralTriaged",
+        "PitstopContributionAdded",
+        "PitstopDecisionRecorded",
+    }
+)
 
 ALL_AGENCY_KINDS: Final = frozenset(
     {
@@ -56,6 +66,14 @@ PUBLISHING_RIGHTS: Final[Mapping[str, frozenset[str]]] = {
     "ReferralOutcomeRecorded": frozenset(
         {"SOCIAL_CARE", "LOCAL_AUTHORITY", "POLICE", "EARLY_HELP", "HEALTH"}
     ),
+    "ReferralAcknowledged": frozenset(
+        {"SOCIAL_CARE", "LOCAL_AUTHORITY", "POLICE", "EARLY_HELP", "HEALTH"}
+    ),
+    # RAG triage is the front door's (MASH).
+    "ReferralTriaged": frozenset({"SOCIAL_CARE", "LOCAL_AUTHORITY"}),
+    # PiTstop panel members: education, health, housing, youth justice, early help, DA services.
+    "PitstopContributionAdded": ALL_AGENCY_KINDS,
+    "PitstopDecisionRecorded": frozenset({"POLICE"}),
     "ConcernRaised": _EDUCATION,
     # The local authority keeps the elective home education register.
     "PupilEnrolled": _EDUCATION | {"LOCAL_AUTHORITY"},
@@ -76,9 +94,12 @@ PUBLISHING_RIGHTS: Final[Mapping[str, frozenset[str]]] = {
     # original is checked where the original is known (the chronology), not here.
     "EntryCorrected": ALL_AGENCY_KINDS,
     "EntryRetracted": ALL_AGENCY_KINDS,
+    # Curating a printed chronology is the lead practitioner's: social care, or early help.
+    "EntryCurated": frozenset({"SOCIAL_CARE"}) | _EARLY_HELP,
     # Identity decisions answer the hub's review queue: the children's social care front door.
     # (SubjectsResolved, IdentityReviewRequested and RecordsRekeyed are hub-derived: no agency
     # may publish them, so they have no entry here.)
+    # (SubjectErased is hub-derived too, by `hub erase` / `hub retention run`: no entry.)
     "PersonsLinked": frozenset({"SOCIAL_CARE"}),
     "PersonsUnlinked": frozenset({"SOCIAL_CARE"}),
 }
@@ -112,7 +133,20 @@ def validate_event(
     rule = _EVENT_RULES.get(event_type)
     if rule is not None:
         problems += rule(record)
+    problems += _withheld(record)
     return problems
+
+
+def _withheld(record: Mapping[str, Any]) -> list[FieldProblem]:
+    """A practitioner's decision to withhold must say why and who (a role) decided."""
+    withheld = record.get("withheld")
+    if not isinstance(withheld, Mapping):
+        return []
+    return [
+        FieldProblem(f"withheld.{field}", "must not be blank")
+        for field in ("reason", "decided_by_role")
+        if not str(withheld.get(field) or "").strip()
+    ]
 
 
 def _times(record: Mapping[str, Any], now: datetime, skew: timedelta) -> list[FieldProblem]:
@@ -234,6 +268,18 @@ def _referral_outcome(record: Mapping[str, Any]) -> list[FieldProblem]:
     return []
 
 
+def _triage(record: Mapping[str, Any]) -> list[FieldProblem]:
+    if record.get("rerating") and not str(record.get("rationale") or "").strip():
+        return [FieldProblem("rationale", "a re-rating must give its rationale")]
+    return []
+
+
+def _pitstop_decision(record: Mapping[str, Any]) -> list[FieldProblem]:
+    if record.get("decision") == "SUPPORT_OFFERED" and not record.get("support_by_agency_id"):
+        return [FieldProblem("support_by_agency_id", "support offered must name the agency")]
+    return []
+
+
 def _enrolment(record: Mapping[str, Any]) -> list[FieldProblem]:
     home_educated = record.get("setting_kind") == "ELECTIVE_HOME_EDUCATION"
     if not home_educated and not record.get("school_urn"):
@@ -271,6 +317,14 @@ def _supersedes(field: str) -> Callable[[Mapping[str, Any]], list[FieldProblem]]
     return rule
 
 
+def _curation(record: Mapping[str, Any]) -> list[FieldProblem]:
+    problems = _supersedes("curates_event_id")(record)
+    for field in ("reason", "curated_by_role"):
+        if not str(record.get(field) or "").strip():
+            problems.append(FieldProblem(field, "must not be blank"))
+    return problems
+
+
 def _identity_decision(record: Mapping[str, Any]) -> list[FieldProblem]:
     ids = record.get("child_ids") or []
     if len(ids) != 2 or not all(isinstance(i, str) and i.strip() for i in ids):
@@ -285,6 +339,8 @@ _EVENT_RULES: Final[Mapping[str, Callable[[Mapping[str, Any]], list[FieldProblem
     "EncompassNotificationRequested": _encompass,
     "ReferralMade": _referral,
     "ReferralOutcomeRecorded": _referral_outcome,
+    "ReferralTriaged": _triage,
+    "PitstopDecisionRecorded": _pitstop_decision,
     "PupilEnrolled": _enrolment,
     "PupilLeft": _enrolment,
     "PersonRegistered": _person,
@@ -292,6 +348,7 @@ _EVENT_RULES: Final[Mapping[str, Callable[[Mapping[str, Any]], list[FieldProblem
     "SteppedDown": _step(upwards=False),
     "EntryCorrected": _supersedes("corrects_event_id"),
     "EntryRetracted": _supersedes("retracts_event_id"),
+    "EntryCurated": _curation,
     "PersonsLinked": _identity_decision,
     "PersonsUnlinked": _identity_decision,
 }

@@ -14,6 +14,7 @@ def create_app(settings: Settings) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=settings.faust_credentials(),  # SASL/SCRAM in compose, else None
         store=settings.table_store,
         autodiscover=False,
         # exactly_once swallows transaction errors and duplicates on rebalance (faust #517, #323,
@@ -31,9 +32,11 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_linger=0.005,
     )
+    from streams import consumer_lag
     from streams.agents import chronology as chronology_stage
     from streams.agents import encompass as encompass_stage
     from streams.agents import identity, ingest, sharing
+    from streams.agents import referrals as referrals_stage
     from streams.codecs import register_faust_codec
 
     register_faust_codec()
@@ -41,5 +44,7 @@ def create_app(settings: Settings) -> faust.App:
     encompass_stage.register(app)
     sharing.register(app)
     chronology_stage.register(app)
-    identity.register(app)
+    referrals_stage.register(app)
+    identity.register(app, key=settings.identity_key)
+    consumer_lag.register(app, settings)
     return app

@@ -85,6 +85,11 @@ class Worker:
         self.log = log
         self.metrics_url = metrics_url  # its Prometheus /metrics, for tests that check them
 
+    def take_over(self, fresh: Worker) -> None:
+        """Become a restarted worker (new process, log and metrics port), so the session's
+        later tests and its teardown reach the one that is running."""
+        self.proc, self.log, self.metrics_url = fresh.proc, fresh.log, fresh.metrics_url
+
 
 def start_worker(stack: Stack, log: Path, *, timeout_s: float = 120.0) -> Worker:
     """Start the stream worker as its own process and wait until faust reports it ready."""

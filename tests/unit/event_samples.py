@@ -87,6 +87,7 @@ _PAYLOADS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
             ],
             "pregnancy_noted": False,
             "circumstances": "Verbal argument between adults; no injuries; officers attended.",
+            "withheld": None,
         },
     ),
     "EncompassNotificationRequested": (
@@ -117,6 +118,7 @@ _PAYLOADS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
             "category": "speech and language delay",
             "risk_level": None,
             "summary": "Limited expressive language at review; parent agrees to referral.",
+            "withheld": None,
         },
     ),
     "ReferralOutcomeRecorded": (
@@ -138,6 +140,7 @@ _PAYLOADS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
             "summary": "Arrived without a coat for the third day; said there was no breakfast.",
             "action_taken": "Breakfast club place offered; DSL spoke to parent.",
             "restricted_categories": [],
+            "withheld": None,
         },
     ),
     "PupilEnrolled": (
@@ -171,6 +174,7 @@ _PAYLOADS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
             "summary": "2-year review; development on track; home conditions cluttered.",
             "concerns": True,
             "restricted_categories": ["MENTAL_HEALTH_DETAIL"],
+            "withheld": None,
         },
     ),
     "PersonRegistered": (
@@ -211,6 +215,7 @@ _PAYLOADS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
             "lead_agency_id": "stockton-family-hub",
             "reason": "Parenting support after school attendance concerns.",
             "consent_id": "CONSENT-3001",
+            "primary_need": "EDUCATION",
         },
     ),
     "EarlyHelpAssessmentClosed": (
@@ -292,6 +297,53 @@ _PAYLOADS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
             "retracts_event_id": _id("ConcernRaised"),
             "reason": "entered in error: wrong child",
             "retracted_by": "Jo Sample, DSL",
+        },
+    ),
+    # A lead practitioner leaves the concern out of a conference's printed chronology.
+    "EntryCurated": (
+        _SOCIAL_CARE,
+        [_CHILD],
+        {
+            "curates_event_id": _id("ConcernRaised"),
+            "included": False,
+            "reason": "Not relevant to the question before the conference.",
+            "curated_by_role": "Social worker (child protection)",
+        },
+    ),
+    # Referral follow-ups name the referral by referral_id, not the child.
+    "ReferralAcknowledged": (
+        _SOCIAL_CARE,
+        [],
+        {"referral_id": "REF-2026-00042", "acknowledged_by_role": "Team manager"},
+    ),
+    "ReferralTriaged": (
+        _SOCIAL_CARE,
+        [],
+        {
+            "referral_id": "REF-2026-00042",
+            "rag": "AMBER",
+            "rerating": True,
+            "rationale": "School reports a second disclosure today: raised from green.",
+            "rated_by_role": "Team manager",
+        },
+    ),
+    "PitstopContributionAdded": (
+        _SCHOOL,
+        [],
+        {
+            "referral_id": "REF-2026-00043",
+            "contribution": "Attendance fell to 82% this half term; two late arrivals this week.",
+            "contributed_by_role": "Designated Safeguarding Lead",
+        },
+    ),
+    "PitstopDecisionRecorded": (
+        _source("POLICE", "cleveland-police-pitstop", "Niche RMS", "PiTstop chair"),
+        [],
+        {
+            "referral_id": "REF-2026-00043",
+            "decision": "SUPPORT_OFFERED",
+            "support_by_agency_id": "stockton-family-hub",
+            "rationale": "Below threshold; the Family Hub will offer support to the family.",
         },
     ),
     # A front-door practitioner resolving an identity review: the ids are hub record ids.
