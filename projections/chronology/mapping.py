@@ -17,7 +17,11 @@ from typing import Any, Final
 from projections.model import SkipRecord, SourceRecord
 from schemas import codec
 
-KINDS: Final = {"EntryCorrected": "correction", "EntryRetracted": "retraction"}
+KINDS: Final = {
+    "EntryCorrected": "correction",
+    "EntryRetracted": "retraction",
+    "EntryCurated": "curation",
+}
 RESOLVED_RANK: Final = 0
 REKEYED_RANK: Final = 1  # wins a tie with a resolution logged in the same millisecond
 
@@ -45,6 +49,7 @@ class ChronologyEventRow:
     amended_by: str | None
     reason: str | None
     restricted_categories: list[str]
+    included: bool | None  # curations only: the decision
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +62,7 @@ class ChronologyEntryRow:
     version: int
     superseded_by_event_id: uuid.UUID | None
     retracted_by_event_id: uuid.UUID | None
+    included: bool  # printed: the entry's latest curation decides
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +113,7 @@ def chronology_rows(record: SourceRecord) -> Sequence[ChronologyEventRow | Chron
             amended_by=e["amended_by"],
             reason=e["reason"],
             restricted_categories=list(e["restricted_categories"]),
+            included=e["included"],
         )
     ]
     if e["entry_id"] is not None:
@@ -118,6 +125,7 @@ def chronology_rows(record: SourceRecord) -> Sequence[ChronologyEventRow | Chron
                 version=v["version"],
                 superseded_by_event_id=v["superseded_by_event_id"],
                 retracted_by_event_id=v["retracted_by_event_id"],
+                included=v["included"],
             )
             for v in e["versions"]
         ]

@@ -19,6 +19,7 @@ from streams.chronology import (
     ChronologyEntry,
     ChronologyEvent,
     EntryCorrected,
+    EntryCurated,
     EntryRetracted,
     SignificantEventRecorded,
     Source,
@@ -60,6 +61,15 @@ def to_event(row: Mapping[str, Any]) -> ChronologyEvent:
             corrected_by=source,
             reason=row["reason"] or "",
             summary=row["summary"],
+        )
+    if row["kind"] == "curation":
+        return EntryCurated(
+            event_id=event_id,
+            record_ids=records,
+            entry_id=str(row["target_event_id"]),
+            include=bool(row["included"]),
+            recorded_at=row["recorded_at"],
+            curated_by=source,
         )
     if row["kind"] == "retraction":
         return EntryRetracted(

@@ -9,7 +9,10 @@ PolicyAdopted goes to hub.log.policy.v1, so every decision names a policy on the
 Tables (ids and states only; changelogs are a second copy):
 - ``sharing-children``: record id -> the child's consent, status, relationships, ids of its
   consent-based shares and the inputs of its recent decisions (JSON, see streams.policy.stage_json);
-- ``sharing-policies``: content hash -> version of every agreement adopted.
+- ``sharing-policies``: content hash -> version of every agreement adopted;
+- ``sharing-deliveries``: "<record id>/<event id>" -> who received the event, at which level, on
+  which basis and rule (ids only), so a correction or retraction of it follows it. Written on the
+  spine partition of the record, as the correction that reads it arrives on.
 Any failure is a dead letter. Env: HUB_SHARING_AGREEMENT (a path; default: the shipped one).
 """
 
@@ -27,7 +30,14 @@ import faust
 from schemas import codec, topics
 from streams import metrics, spine
 from streams.agents.dead_letters import DeadLetters
-from streams.policy import Agreement, NonDisclosure, Refusal, Share, load_agreement
+from streams.policy import (
+    Agreement,
+    NonDisclosure,
+    Refusal,
+    Share,
+    follows_event_id,
+    load_agreement,
+)
 from streams.policy.agreement import load_default_agreement
 from streams.policy.relationships import Area
 from streams.policy.stage import (
@@ -35,7 +45,12 @@ from streams.policy.stage import (
     policy_adopted,
     process,
 )
-from streams.policy.stage_json import state_from_json, state_to_json
+from streams.policy.stage_json import (
+    deliveries_from_json,
+    deliveries_to_json,
+    state_from_json,
+    state_to_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +91,20 @@ def register(
     policies = app.Table(
         "sharing-policies", partitions=spine.BY_CHILD_PARTITIONS, key_type=str, value_type=str
     )
+    deliveries = app.Table(
+        "sharing-deliveries", partitions=spine.BY_CHILD_PARTITIONS, key_type=str, value_type=str
+    )
 
     async def decide_one(event: Any) -> None:
         headers = spine.read_spine_headers(event.headers or {})
         record = codec.decode(event.value).record
         now = datetime.now(UTC)
+        follows = follows_event_id(record)
+        original = (
+            deliveries_from_json(deliveries.get(f"{headers.record_id}/{follows}"))
+            if follows is not None
+            else ()
+        )
         step = process(
             state_from_json(children.get(headers.record_id)),
             record,
@@ -88,6 +112,7 @@ def register(
             agreement=policy,
             area=duty,
             now=now,
+            original=original,
         )
         # Encode everything before sending or writing anything: a bad output changes nothing.
         encoded = [
@@ -103,6 +128,10 @@ def register(
         for destination, key, value in encoded:
             await out[destination].send(key=key, value=value)
         if not step.replay:
+            # Deliveries before the state: a crash between them replays the event as new.
+            if step.delivered:
+                delivered_key = f"{headers.record_id}/{record['event_id']}"
+                deliveries[delivered_key] = deliveries_to_json(step.delivered)
             children[headers.record_id] = state_to_json(step.state)
             for decision in step.decisions:
                 if isinstance(decision, Share):

@@ -6,7 +6,8 @@ hub who a child is) and the identity decisions (`PersonsLinked` / `PersonsUnlink
 spine). So incidents, Encompass notifications, concerns, visits, referrals and their outcomes,
 enrolments and leavers, consent decisions, early help start and close, child protection and
 looked-after starts and ends, and steps up and down are all entries. `EntryCorrected` and
-`EntryRetracted` are amendments of the entry they name.
+`EntryRetracted` are amendments of the entry they name; `EntryCurated` includes or excludes the
+entry it names from the printed chronology.
 
 The summary is built from the record's structured fields plus the free text the source gave as
 its summary or circumstances, and nothing else: no names, dates of birth, addresses, where a child
@@ -25,6 +26,7 @@ from typing import Any, Final
 from streams.chronology.model import (
     ChronologyEvent,
     EntryCorrected,
+    EntryCurated,
     EntryRetracted,
     SignificantEventRecorded,
     Source,
@@ -33,7 +35,18 @@ from streams.chronology.model import (
 Record = Mapping[str, Any]
 
 # Not entries: who a child is (identity), not something that happened to the child.
-NOT_ENTRIES: Final = frozenset({"PersonRegistered", "PersonsLinked", "PersonsUnlinked"})
+NOT_ENTRIES: Final = frozenset(
+    {
+        "PersonRegistered",
+        "PersonsLinked",
+        "PersonsUnlinked",
+        # Referral follow-ups name no child (the referral's ReferralMade/outcome are entries).
+        "ReferralAcknowledged",
+        "ReferralTriaged",
+        "PitstopContributionAdded",
+        "PitstopDecisionRecorded",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,7 +253,7 @@ _CONTENT: Final[Mapping[str, Callable[[Record, int], Content]]] = {
     "SteppedDown": _step("down"),
 }  # fmt: skip
 
-AMENDMENTS: Final = frozenset({"EntryCorrected", "EntryRetracted"})
+AMENDMENTS: Final = frozenset({"EntryCorrected", "EntryRetracted", "EntryCurated"})
 ENTRY_TYPES: Final = frozenset(_CONTENT)
 
 
@@ -286,6 +299,15 @@ def to_chronology_event(
             recorded_at=record["recorded_at"],
             retracted_by=source_of(record, record["retracted_by"]),
             reason=record["reason"],
+        )
+    if event_type == "EntryCurated":
+        return EntryCurated(
+            event_id=event_id,
+            record_ids=records,
+            entry_id=str(record["curates_event_id"]),
+            include=bool(record["included"]),
+            recorded_at=record["recorded_at"],
+            curated_by=source_of(record, record["curated_by_role"]),
         )
     content = content_of(event_type, record, subject_index)
     if content is None:

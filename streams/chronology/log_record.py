@@ -54,6 +54,7 @@ def chronology_updated(
         "amended_by": None,
         "reason": None,
         "target_event_id": None,
+        "included": None,
     }
     if event_type == "EntryCorrected":
         fields |= {
@@ -67,6 +68,13 @@ def chronology_updated(
             "amended_by": record["retracted_by"],
             "reason": record["reason"],
             "target_event_id": record["retracts_event_id"],
+        }
+    elif event_type == "EntryCurated":
+        fields |= {
+            "amended_by": record["curated_by_role"],
+            "reason": record["reason"],
+            "target_event_id": record["curates_event_id"],
+            "included": bool(record["included"]),
         }
     else:
         content = content_of(event_type, record, subject_index)
@@ -101,6 +109,7 @@ def chronology_updated(
                 "version": v.version,
                 "superseded_by_event_id": _uuid(v.superseded_by),
                 "retracted_by_event_id": _uuid(v.retracted_by),
+                "included": v.included,
             }
             for v in placement.versions
         ],

@@ -1,7 +1,8 @@
 """Placing one chronology event in a record's chronology, from ids and order keys alone.
 
 The agent keeps, per record id, only a skeleton of each event (`Skeleton`: event id, kind,
-recorded_at, occurred_at, police reference, the event an amendment names): no content, since
+recorded_at, occurred_at, police reference, the event an amendment names, a curation's
+decision): no content, since
 the content is in the log already. The structure of a record's chronology (which entry each
 event belongs to, version numbers, what supersedes or strikes what) depends only on those keys,
 so it is `build` run over content-free copies of the events. Each event touches exactly one entry
@@ -25,14 +26,20 @@ from streams.chronology.model import (
     ChronologyEntry,
     ChronologyEvent,
     EntryCorrected,
+    EntryCurated,
     EntryRetracted,
     SignificantEventRecorded,
     Source,
 )
 
-Kind = Literal["entry", "correction", "retraction"]
+Kind = Literal["entry", "correction", "retraction", "curation"]
 Change = Literal[
-    "ENTRY_RECORDED", "ENTRY_RENOTIFIED", "ENTRY_CORRECTED", "ENTRY_RETRACTED", "AMENDMENT_PENDING"
+    "ENTRY_RECORDED",
+    "ENTRY_RENOTIFIED",
+    "ENTRY_CORRECTED",
+    "ENTRY_RETRACTED",
+    "AMENDMENT_PENDING",
+    "ENTRY_CURATED",
 ]
 _BLANK: Final = Source(agency_id="", agency_kind="")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -47,12 +54,13 @@ class Skeleton:
     recorded_at: datetime
     occurred_at: datetime | None = None  # entries only
     police_reference: str | None = None  # entries only
-    target: str | None = None  # amendments only: the event they name
+    target: str | None = None  # amendments and curations only: the event they name
+    include: bool | None = None  # curations only: printed or not
 
     def to_json(self) -> list[Any]:
         """Compact JSON for the table (its changelog is a second copy: ids and times only)."""
         occurred = None if self.occurred_at is None else self.occurred_at.isoformat()
-        return [
+        item = [
             self.event_id,
             self.kind,
             self.recorded_at.isoformat(),
@@ -60,10 +68,12 @@ class Skeleton:
             self.police_reference,
             self.target,
         ]
+        return item if self.include is None else [*item, self.include]
 
     @classmethod
     def from_json(cls, item: Sequence[Any]) -> Skeleton:
-        event_id, kind, recorded, occurred, police_reference, target = item
+        # Six items before curation existed; a curation's decision is the seventh.
+        event_id, kind, recorded, occurred, police_reference, target = item[:6]
         return cls(
             event_id=event_id,
             kind=kind,
@@ -71,6 +81,7 @@ class Skeleton:
             occurred_at=None if occurred is None else datetime.fromisoformat(occurred),
             police_reference=police_reference,
             target=target,
+            include=item[6] if len(item) > 6 else None,
         )
 
 
@@ -82,6 +93,7 @@ class VersionIds:
     version: int
     superseded_by: str | None
     retracted_by: str | None
+    included: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,12 +116,15 @@ def skeleton_of(event: ChronologyEvent) -> Skeleton:
             occurred_at=event.occurred_at,
             police_reference=event.police_reference,
         )
-    if isinstance(event, EntryCorrected):
-        kind: Kind = "correction"
-    elif isinstance(event, EntryRetracted):
-        kind = "retraction"
-    else:
-        raise TypeError("curation has no accepted event type yet")
+    if isinstance(event, EntryCurated):
+        return Skeleton(
+            event_id=event.event_id,
+            kind="curation",
+            recorded_at=event.recorded_at,
+            target=event.entry_id,
+            include=event.include,
+        )
+    kind: Kind = "correction" if isinstance(event, EntryCorrected) else "retraction"
     return Skeleton(
         event_id=event.event_id, kind=kind, recorded_at=event.recorded_at, target=event.entry_id
     )
@@ -142,6 +157,15 @@ def _blank(record_id: str, skeleton: Skeleton) -> ChronologyEvent:
             corrected_by=_BLANK,
             reason="",
         )
+    if skeleton.kind == "curation":
+        return EntryCurated(
+            event_id=skeleton.event_id,
+            record_ids=records,
+            entry_id=target,
+            include=bool(skeleton.include),
+            recorded_at=skeleton.recorded_at,
+            curated_by=_BLANK,
+        )
     return EntryRetracted(
         event_id=skeleton.event_id,
         record_ids=records,
@@ -163,13 +187,18 @@ def _ids(entry: ChronologyEntry) -> VersionIds:
         version=entry.version,
         superseded_by=None if entry.superseded is None else entry.superseded.event_id,
         retracted_by=None if entry.retracted is None else entry.retracted.event_id,
+        included=entry.included,
     )
 
 
 def _entry_of(chronology: Chronology, skeleton: Skeleton) -> ChronologyEntry | None:
-    """The version row this event made (entries, corrections) or struck (retractions)."""
+    """The version row this event made (entries, corrections), struck (retractions) or names
+    (curations: any version of the entry they curate)."""
     for entry in chronology.entries:
-        if skeleton.kind == "retraction":
+        if skeleton.kind == "curation":
+            if entry.source_event_id == skeleton.target:
+                return entry
+        elif skeleton.kind == "retraction":
             if entry.retracted is not None and entry.retracted.event_id == skeleton.event_id:
                 return entry
         elif entry.source_event_id == skeleton.event_id:
@@ -197,6 +226,8 @@ def place(
             change = "ENTRY_CORRECTED"
         elif mine.kind == "retraction":
             change = "ENTRY_RETRACTED"
+        elif mine.kind == "curation":
+            change = "ENTRY_CURATED"
         else:
             change = "ENTRY_RECORDED" if found.version == 1 else "ENTRY_RENOTIFIED"
         placement = Placement(

@@ -16,6 +16,7 @@ from streams.policy.agreement import (
 from streams.policy.consent import ChildStatus, ConsentState, ScopeConsent, apply, fold
 from streams.policy.decision import (
     CandidateRecipient,
+    Delivery,
     NonDisclosure,
     Refusal,
     RefusalCode,
@@ -24,16 +25,24 @@ from streams.policy.decision import (
     ShareDecision,
     Withholding,
     decide_shares,
+    follow_original,
     redact,
     visible_after_withdrawal,
 )
-from streams.policy.records import consent_event, shareable_event, status_event
+from streams.policy.records import (
+    consent_event,
+    follows_event_id,
+    shareable_event,
+    status_event,
+    withholdings_of,
+)
 
 __all__ = [
     "Agreement",
     "CandidateRecipient",
     "ChildStatus",
     "ConsentState",
+    "Delivery",
     "NonDisclosure",
     "PolicyError",
     "Refusal",
@@ -50,6 +59,8 @@ __all__ = [
     "content_hash",
     "decide_shares",
     "fold",
+    "follow_original",
+    "follows_event_id",
     "load_agreement",
     "load_default_agreement",
     "policy_adopted_event",
@@ -57,4 +68,5 @@ __all__ = [
     "shareable_event",
     "status_event",
     "visible_after_withdrawal",
+    "withholdings_of",
 ]

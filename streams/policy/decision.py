@@ -2,6 +2,8 @@
 
 This is the only place that decides who sees what. It is pure: everything it needs is
 passed in, including the agreement in force, whose version every outcome records.
+``decide_shares`` decides an item against the agreement; ``follow_original`` decides a
+correction or retraction, which reaches exactly those who received the entry it amends.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from streams.policy.agreement import Agreement, Rule
 from streams.policy.consent import ChildStatus, ConsentState
 from streams.policy.vocabulary import (
     DUTY_BASES,
+    FOLLOWS_ORIGINAL,
     AgencyKind,
     Basis,
     EventType,
@@ -56,16 +59,22 @@ class CandidateRecipient:
 class Withholding:
     """A practitioner's decision that sharing would be more detrimental to the child.
 
-    Applies to the listed recipients, or to everyone if `recipient_ids` is None.
+    Applies to the recipients listed by id or holding a listed role; to everyone when neither
+    `recipient_ids` nor `roles` is given. `decided_by` is a role, never a name.
     """
 
     reason: str
     decided_by: str
     recipient_ids: frozenset[str] | None = None
+    roles: frozenset[Role] | None = None
 
     def covers(self, recipient: CandidateRecipient) -> bool:
         """Whether this withholding applies to the recipient."""
-        return self.recipient_ids is None or recipient.recipient_id in self.recipient_ids
+        if self.recipient_ids is None and self.roles is None:
+            return True
+        return recipient.recipient_id in (self.recipient_ids or ()) or recipient.role in (
+            self.roles or ()
+        )
 
 
 class RefusalCode(StrEnum):
@@ -120,6 +129,28 @@ class NonDisclosure:
 ShareDecision = Share | Refusal | NonDisclosure
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """What one recipient received of an entry: a correction or retraction follows it."""
+
+    recipient: CandidateRecipient
+    level: Level
+    basis: Basis
+    consent_scope: str | None
+    rule_number: int
+
+    @classmethod
+    def of(cls, share: Share) -> Delivery:
+        """The delivery a share made."""
+        return cls(
+            recipient=share.recipient,
+            level=share.level,
+            basis=share.basis,
+            consent_scope=share.consent_scope,
+            rule_number=share.rule_number,
+        )
+
+
 def decide_shares(
     event: ShareableEvent,
     consent: ConsentState,
@@ -135,6 +166,50 @@ def decide_shares(
         _decide_one(event, consent, status, recipient, rules, agreement, withholdings)
         for recipient in recipients
     ]
+
+
+def follow_original(
+    event: ShareableEvent,
+    delivered: Sequence[Delivery],
+    consent: ConsentState,
+    agreement: Agreement,
+) -> list[ShareDecision]:
+    """A correction or retraction: one outcome per recipient of the entry it amends.
+
+    Each gets the amendment at the level, basis and rule it received the entry on (content:
+    the agreement's field list for the amendment at that level). A recipient refused the entry
+    is not a candidate: it gets nothing. If the entry went on consent that has since been
+    withdrawn, the entry has left the recipient's view, so the amendment is refused.
+    """
+    if event.event_type not in FOLLOWS_ORIGINAL:
+        raise ValueError(f"{event.event_type} is decided by the agreement, not by its original")
+    decisions: list[ShareDecision] = []
+    for d in delivered:
+        if not visible_after_withdrawal(d.basis, consent, d.consent_scope):
+            decisions.append(
+                Refusal(
+                    event_id=event.event_id,
+                    recipient=d.recipient,
+                    code=RefusalCode.CONSENT_WITHDRAWN,
+                    reason=f"The entry it amends was shared with consent ({d.consent_scope}), "
+                    "which was withdrawn.",
+                    policy_version=agreement.version,
+                )
+            )
+            continue
+        decisions.append(
+            Share(
+                event_id=event.event_id,
+                recipient=d.recipient,
+                level=d.level,
+                basis=d.basis,
+                consent_scope=d.consent_scope,
+                rule_number=d.rule_number,
+                policy_version=agreement.version,
+                content=redact(event, d.recipient.role, d.level, agreement),
+            )
+        )
+    return decisions
 
 
 def visible_after_withdrawal(

@@ -21,13 +21,19 @@ from streams.policy.consent import (
     SteppedDown,
     SteppedUp,
 )
-from streams.policy.decision import ShareableEvent
-from streams.policy.vocabulary import AgencyKind, EventType, RestrictedCategory
+from streams.policy.decision import ShareableEvent, Withholding
+from streams.policy.vocabulary import AgencyKind, EventType, RestrictedCategory, Role
 
-# Envelope keys that are about the record, not its content: never candidates for sharing.
+# Keys that are about the record, not its content: never candidates for sharing. `withheld`
+# is the publisher's instruction to the hub, with a reason meant for the audit log only.
 _NOT_CONTENT = frozenset(
-    {"event_id", "event_type", "subjects", "lawful_basis", "restricted_categories"}
+    {"event_id", "event_type", "subjects", "lawful_basis", "restricted_categories", "withheld"}
 )
+# The field naming the event an amendment follows.
+_FOLLOWS_FIELD = {
+    EventType.ENTRY_CORRECTED: "corrects_event_id",
+    EventType.ENTRY_RETRACTED: "retracts_event_id",
+}
 # The field each event type's rules narrow by as its `category`.
 _CATEGORY_FIELD = {
     EventType.REFERRAL_MADE: "destination",
@@ -67,6 +73,35 @@ def shareable_event(record: Mapping[str, object]) -> ShareableEvent:
         restricted_categories=frozenset(RestrictedCategory(str(c)) for c in flagged),
         content={k: v for k, v in record.items() if k not in _NOT_CONTENT},
     )
+
+
+def withholdings_of(record: Mapping[str, object]) -> tuple[Withholding, ...]:
+    """The publisher's decision to withhold the item (the `withheld` field), if it made one.
+
+    Both lists empty means withheld from every recipient.
+    """
+    withheld = record.get("withheld")
+    if not isinstance(withheld, Mapping):
+        return ()
+    ids = frozenset(str(r) for r in withheld.get("from_recipients") or [])
+    roles = frozenset(Role(str(r)) for r in withheld.get("from_roles") or [])
+    return (
+        Withholding(
+            reason=str(withheld["reason"]),
+            decided_by=str(withheld["decided_by_role"]),
+            recipient_ids=ids or None,
+            roles=roles or None,
+        ),
+    )
+
+
+def follows_event_id(record: Mapping[str, object]) -> str | None:
+    """The event a correction or retraction amends (its recipients are the amendment's)."""
+    try:
+        field = _FOLLOWS_FIELD.get(EventType(str(record.get("event_type"))))
+    except ValueError:
+        return None
+    return None if field is None else str(record[field])
 
 
 def consent_event(record: Mapping[str, object]) -> ConsentEvent | None:

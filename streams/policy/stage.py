@@ -3,8 +3,11 @@
 For each event on the spine (one child record at a time): fold consent, status and
 relationships; take as candidates everyone connected to the child before or after the event (so
 a closure still reaches the lead practitioner it ends, and an enrolment already reaches the new
-school); call ``decide_shares``; turn each outcome into a record. A ConsentWithdrawn also revokes
-the child's earlier shares made on the withdrawn consent.
+school); call ``decide_shares`` (with the publisher's withholding, if the record carries one); turn each
+outcome into a record. A ConsentWithdrawn also revokes the child's earlier shares made on the
+withdrawn consent. A correction or retraction has as candidates exactly the recipients of the
+entry it amends (``original``: the caller looks them up, by the ``delivered`` each step
+returns) and is decided by ``follow_original``.
 
 Replays: the inputs of the child's last ``RECENT`` decisions are kept by event id, so a
 redelivered event is decided again on exactly the inputs it first had and yields the same
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -31,15 +34,22 @@ from streams.policy.consent import (
 )
 from streams.policy.decision import (
     CandidateRecipient,
+    Delivery,
     NonDisclosure,
     Refusal,
     Share,
     ShareDecision,
     decide_shares,
+    follow_original,
 )
-from streams.policy.records import consent_event, shareable_event, status_event
+from streams.policy.records import (
+    consent_event,
+    shareable_event,
+    status_event,
+    withholdings_of,
+)
 from streams.policy.relationships import Area, Relationships, apply_relationship, candidates, merge
-from streams.policy.vocabulary import Basis, EventType
+from streams.policy.vocabulary import FOLLOWS_ORIGINAL, Basis, EventType
 
 RECENT: Final = 16
 # Derived event ids are uuid5 in this namespace of what they derive from.
@@ -80,6 +90,7 @@ class Inputs:
     status: ChildStatus
     candidates: tuple[CandidateRecipient, ...]
     revoked: tuple[tuple[str, str, str], ...] = ()  # (source event id, recipient id, scope)
+    followed: tuple[Delivery, ...] = ()  # amendments: who received the entry amended, and how
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,12 +107,17 @@ class ChildSharingState:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
-    """The state after an event, what to emit, the decisions, and whether it was a replay."""
+    """The state after an event, what to emit, the decisions, and whether it was a replay.
+
+    `delivered`: what this event's shares delivered, for the caller to keep under
+    (record id, event id) so an amendment of the event can follow it.
+    """
 
     state: ChildSharingState
     outputs: list[Output]
     decisions: list[ShareDecision]
     replay: bool
+    delivered: tuple[Delivery, ...] = ()
 
 
 def process(
@@ -112,13 +128,24 @@ def process(
     agreement: Agreement,
     area: Area,
     now: datetime,
+    original: Sequence[Delivery] = (),
 ) -> Step:
-    """Decide one decoded event for one child record."""
+    """Decide one decoded event for one child record.
+
+    `original`: for a correction or retraction, the deliveries of the entry it amends in this
+    record (empty when nobody received it, or it has not reached this record).
+    """
     event_id = str(record["event_id"])
     remembered = dict(state.recent).get(event_id)
     if remembered is not None:
         decisions, outputs = _decide(record, record_id, remembered, agreement, now)
-        return Step(state=state, outputs=outputs, decisions=decisions, replay=True)
+        return Step(
+            state=state,
+            outputs=outputs,
+            decisions=decisions,
+            replay=True,
+            delivered=_delivered(decisions),
+        )
 
     consent, status = state.consent, state.status
     consent_change = consent_event(record)
@@ -134,14 +161,25 @@ def process(
         if record["event_type"] == EventType.REFERRAL_OUTCOME_RECORDED
         else None
     )
-    found = merge(
-        candidates(relationships, status, area, on=on, answering=answering),
-        candidates(state.relationships, state.status, area, on=on, answering=answering),
+    follows = record["event_type"] in FOLLOWS_ORIGINAL
+    found = (
+        [d.recipient for d in original]
+        if follows
+        else merge(
+            candidates(relationships, status, area, on=on, answering=answering),
+            candidates(state.relationships, state.status, area, on=on, answering=answering),
+        )
     )
     revoked: tuple[tuple[str, str, str], ...] = ()
     if isinstance(consent_change, ConsentWithdrawn) and not consent.is_given(consent_change.scope):
         revoked = tuple(s for s in state.consent_shares if s[2] == consent_change.scope)
-    inputs = Inputs(consent=consent, status=status, candidates=tuple(found), revoked=revoked)
+    inputs = Inputs(
+        consent=consent,
+        status=status,
+        candidates=tuple(found),
+        revoked=revoked,
+        followed=tuple(original) if follows else (),
+    )
     decisions, outputs = _decide(record, record_id, inputs, agreement, now)
 
     kept = [s for s in state.consent_shares if s not in revoked]
@@ -157,7 +195,17 @@ def process(
         consent_shares=tuple(sorted(set(kept))),
         recent=(*state.recent, (event_id, inputs))[-RECENT:],
     )
-    return Step(state=new_state, outputs=outputs, decisions=decisions, replay=False)
+    return Step(
+        state=new_state,
+        outputs=outputs,
+        decisions=decisions,
+        replay=False,
+        delivered=_delivered(decisions),
+    )
+
+
+def _delivered(decisions: Sequence[ShareDecision]) -> tuple[Delivery, ...]:
+    return tuple(Delivery.of(d) for d in decisions if isinstance(d, Share))
 
 
 def _decide(
@@ -168,7 +216,18 @@ def _decide(
     now: datetime,
 ) -> tuple[list[ShareDecision], list[Output]]:
     event = shareable_event(record)
-    decisions = decide_shares(event, inputs.consent, inputs.status, inputs.candidates, agreement)
+    decisions = (
+        follow_original(event, inputs.followed, inputs.consent, agreement)
+        if event.event_type in FOLLOWS_ORIGINAL
+        else decide_shares(
+            event,
+            inputs.consent,
+            inputs.status,
+            inputs.candidates,
+            agreement,
+            withholdings=withholdings_of(record),
+        )
+    )
     base = {
         "source_event_id": uuid.UUID(event.event_id),
         "source_event_type": event.event_type.value,

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from streams.policy.consent import ChildStatus, ConsentState, ScopeConsent
-from streams.policy.decision import CandidateRecipient
+from streams.policy.decision import CandidateRecipient, Delivery
 from streams.policy.relationships import Relationships
 from streams.policy.stage import ChildSharingState, Inputs
-from streams.policy.vocabulary import Relationship, Role
+from streams.policy.vocabulary import Basis, Level, Relationship, Role
 
 
 def state_to_json(state: ChildSharingState) -> str:
@@ -39,6 +39,43 @@ def state_from_json(text: str | None) -> ChildSharingState:
         relationships=Relationships.from_json(data["relationships"]),
         consent_shares=tuple((a, b, c) for a, b, c in data["consent_shares"]),
         recent=tuple((e, _inputs_from(i)) for e, i in data["recent"]),
+    )
+
+
+def deliveries_to_json(deliveries: Sequence[Delivery]) -> str:
+    """What an event's shares delivered, as compact JSON text (ids, levels and bases only)."""
+    return json.dumps([_delivery_json(d) for d in deliveries], separators=(",", ":"))
+
+
+def deliveries_from_json(text: str | None) -> tuple[Delivery, ...]:
+    """The deliveries from their JSON text (None: the event was delivered to nobody)."""
+    return tuple(_delivery_from(d) for d in json.loads(text)) if text else ()
+
+
+def _delivery_json(d: Delivery) -> list[Any]:
+    return [*_candidate_json(d.recipient), d.level.value, d.basis.value, d.consent_scope,
+            d.rule_number]  # fmt: skip
+
+
+def _delivery_from(data: Sequence[Any]) -> Delivery:
+    *recipient, level, basis, scope, rule = data
+    return Delivery(
+        recipient=_candidate_from(recipient),
+        level=Level(level),
+        basis=Basis(basis),
+        consent_scope=scope,
+        rule_number=rule,
+    )
+
+
+def _candidate_json(c: CandidateRecipient) -> list[str]:
+    return [c.recipient_id, c.role.value, c.organisation_id, c.relationship.value]
+
+
+def _candidate_from(data: Sequence[str]) -> CandidateRecipient:
+    r, role, o, rel = data
+    return CandidateRecipient(
+        recipient_id=r, role=Role(role), organisation_id=o, relationship=Relationship(rel)
     )
 
 
@@ -88,11 +125,9 @@ def _inputs_json(inputs: Inputs) -> dict[str, Any]:
     return {
         "consent": _consent_json(inputs.consent),
         "status": _status_json(inputs.status),
-        "candidates": [
-            [c.recipient_id, c.role.value, c.organisation_id, c.relationship.value]
-            for c in inputs.candidates
-        ],
+        "candidates": [_candidate_json(c) for c in inputs.candidates],
         "revoked": [list(r) for r in inputs.revoked],
+        "followed": [_delivery_json(d) for d in inputs.followed],
     }
 
 
@@ -100,11 +135,7 @@ def _inputs_from(data: Mapping[str, Any]) -> Inputs:
     return Inputs(
         consent=_consent_from(data["consent"]),
         status=_status_from(data["status"]),
-        candidates=tuple(
-            CandidateRecipient(
-                recipient_id=r, role=Role(role), organisation_id=o, relationship=Relationship(rel)
-            )
-            for r, role, o, rel in data["candidates"]
-        ),
+        candidates=tuple(_candidate_from(c) for c in data["candidates"]),
         revoked=tuple((a, b, c) for a, b, c in data["revoked"]),
+        followed=tuple(_delivery_from(d) for d in data.get("followed", [])),
     )

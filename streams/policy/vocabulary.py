@@ -36,6 +36,16 @@ class EventType(StrEnum):
     # Identity decisions re-key records; they are never shared (like PersonRegistered).
     PERSONS_LINKED = "PersonsLinked"
     PERSONS_UNLINKED = "PersonsUnlinked"
+    # Curation changes only which entries a lead practitioner prints; the agreement gives it no
+    # rule, so every candidate is refused NOT_IN_AGREEMENT (recorded, like PersonRegistered).
+    ENTRY_CURATED = "EntryCurated"
+    # Referral follow-ups name the referral, not a child (schemas/README.md): they reach the
+    # referrer and the receiving team through the referrals read model, keyed by referral id.
+    # The agreement gives them no rule, so any that reaches this stage is refused and recorded.
+    REFERRAL_ACKNOWLEDGED = "ReferralAcknowledged"
+    REFERRAL_TRIAGED = "ReferralTriaged"
+    PITSTOP_CONTRIBUTION_ADDED = "PitstopContributionAdded"
+    PITSTOP_DECISION_RECORDED = "PitstopDecisionRecorded"
 
 
 # A correction or retraction reaches exactly those who received the entry it supersedes

@@ -74,3 +74,63 @@ def scripted_history(nhs_number: str, start: datetime, tag: str) -> list[dict[st
         _event("ConcernRaised", child, at[6], concern_id=f"CPOMS-{tag}-2"),
         *incident(2, at[7]),
     ]
+
+
+HEALTH_VISITOR = "north-tees-0-19:health_visitor"
+WITHHOLDING = {
+    "reason": "Mother disclosed a new partner's threats; telling the school now would put the "
+    "child at greater risk.",
+    "decided_by_role": "Health visitor",
+    "from_roles": ["SCHOOL_DSL", "EARLY_HELP_LEAD_PRACTITIONER"],
+    "from_recipients": [],
+}
+
+
+def amended_history(nhs_number: str, start: datetime, tag: str) -> list[dict[str, Any]]:
+    """The scripted history plus what a practitioner does to it: before the withdrawal a health
+    visit withheld from the school and the lead practitioner, and a correction of the first
+    concern; after it, retractions of the first concern and of the first incident."""
+    base = scripted_history(nhs_number, start, tag)
+    child = base[0]["subjects"][0]
+    concern, incident = base[3], base[4]
+    at = start + timedelta(hours=4, minutes=20)
+    visit = _event(
+        "VisitRecorded",
+        child,
+        at,
+        visit_id=f"VISIT-{tag}",
+        restricted_categories=[],
+        withheld=dict(WITHHOLDING),
+    )
+    correction = _event(
+        "EntryCorrected",
+        child,
+        at + timedelta(minutes=10),
+        source=copy.deepcopy(concern["source"]),
+        corrects_event_id=concern["event_id"],
+    )
+    end = start + timedelta(hours=8)
+    retract_concern = _event(
+        "EntryRetracted",
+        child,
+        end,
+        source=copy.deepcopy(concern["source"]),
+        retracts_event_id=concern["event_id"],
+    )
+    retract_incident = _event(
+        "EntryRetracted",
+        child,
+        end + timedelta(minutes=10),
+        source=copy.deepcopy(incident["source"]),
+        retracts_event_id=incident["event_id"],
+        retracted_by="Public Protection officer, Cleveland Police",
+    )
+    withdrawal = next(i for i, r in enumerate(base) if r["event_type"] == "ConsentWithdrawn")
+    return [
+        *base[:withdrawal],
+        visit,
+        correction,
+        *base[withdrawal:],
+        retract_concern,
+        retract_incident,
+    ]

@@ -16,9 +16,11 @@ from schemas.catalogue import catalogue
 from schemas.topics import CHRONOLOGY, IDENTITY
 from streams.chronology import (
     EntryCorrected,
+    EntryCurated,
     EntryRetracted,
     SignificantEventRecorded,
     build,
+    visible_entries,
 )
 from streams.chronology.from_records import ENTRY_TYPES, NOT_ENTRIES, to_chronology_event
 from streams.chronology.log_record import chronology_updated, updated_event_id
@@ -49,6 +51,11 @@ def test_every_agency_event_about_a_child_is_an_entry_except_identity(event_type
         assert isinstance(event, EntryRetracted)
         assert event.entry_id == str(record["retracts_event_id"])
         assert event.retracted_by.practitioner_id == record["retracted_by"]
+    elif event_type == "EntryCurated":
+        assert isinstance(event, EntryCurated)
+        assert event.entry_id == str(record["curates_event_id"])
+        assert event.include is record["included"]
+        assert event.curated_by.practitioner_id == record["curated_by_role"]
     else:
         assert event_type in ENTRY_TYPES
         assert isinstance(event, SignificantEventRecorded)
@@ -199,6 +206,49 @@ def test_a_correction_read_back_supersedes_its_entry() -> None:
     )
     versions = [r for r in rows if isinstance(r, ChronologyEntryRow)]
     assert versions[-2].superseded_by_event_id == correction["event_id"]
+
+
+def test_a_curation_read_back_leaves_the_entry_out_of_print_only() -> None:
+    concern = sample_event("ConcernRaised")
+    other = sample_event("ConcernRaised") | {"event_id": uuid.uuid4(), "concern_id": "CPOMS-2"}
+    curation = sample_event("EntryCurated") | {"curates_event_id": concern["event_id"]}
+    rows: list[ChronologyEventRow | ChronologyEntryRow] = []
+    state: list[list[object]] = []
+    changes = []
+    for event_type, record in (
+        ("ConcernRaised", concern),
+        ("EntryCurated", curation),
+        ("ConcernRaised", other),
+    ):
+        event = to_chronology_event(event_type, record, record_id=RECORD, subject_index=0)
+        assert event is not None
+        state, placement = place(RECORD, state, event)
+        changes.append(placement.change)
+        updated = chronology_updated(
+            event_type, record, record_id=RECORD, child_id=RECORD, subject_index=0,
+            placement=placement,
+        )  # fmt: skip
+        rows += chronology_rows(_source(codec.encode("ChronologyUpdated", updated)))
+    assert changes == ["ENTRY_RECORDED", "ENTRY_CURATED", "ENTRY_RECORDED"]
+    # The projected structure: the curated entry's version row says it is not printed.
+    versions = {r.source_event_id: r.included for r in rows if isinstance(r, ChronologyEntryRow)}
+    assert versions == {concern["event_id"]: False, other["event_id"]: True}
+    curated_row = next(
+        r for r in rows if isinstance(r, ChronologyEventRow) and r.kind == "curation"
+    )
+    assert (curated_row.included, curated_row.target_event_id) == (False, concern["event_id"])
+    assert curated_row.amended_by == curation["curated_by_role"]
+    # Read back: still in the record, left out of the print.
+    events = [to_event(vars_of(r)) for r in rows if isinstance(r, ChronologyEventRow)]
+    chronology = build(RECORD, events)
+    everything = visible_entries(chronology, include_retracted=False, printed=False)
+    printed = visible_entries(chronology, include_retracted=False, printed=True)
+    assert {e.entry_id for e in everything} == {str(concern["event_id"]), str(other["event_id"])}
+    assert [e.entry_id for e in printed] == [str(other["event_id"])]
+    kept = next(e for e in everything if e.entry_id == str(concern["event_id"]))
+    assert kept.included is False
+    assert kept.curated is not None
+    assert kept.curated.reason == "excluded"
 
 
 def vars_of(row: ChronologyEventRow) -> dict[str, object]:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from streams.chronology import (
     ChronologyEvent,
     EntryCorrected,
+    EntryCurated,
     EntryRetracted,
     SignificantEventRecorded,
     Source,
@@ -50,7 +51,19 @@ def histories(draw: st.DrawFn) -> list[ChronologyEvent]:
         events.append(entry)
     for j in range(n_amend):
         target, at = draw(st.sampled_from(targets)), draw(hours)
-        if draw(st.booleans()):
+        kind = draw(st.sampled_from(["correction", "retraction", "curation"]))
+        if kind == "curation":
+            events.append(
+                EntryCurated(
+                    event_id=f"a{j}",
+                    record_ids=frozenset({RECORD}),
+                    entry_id=target,
+                    include=draw(st.booleans()),
+                    recorded_at=at,
+                    curated_by=WHO,
+                )
+            )
+        elif kind == "correction":
             events.append(
                 EntryCorrected(
                     event_id=f"a{j}",

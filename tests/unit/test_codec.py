@@ -59,10 +59,12 @@ def test_single_object_header_is_magic_then_little_endian_fingerprint() -> None:
 
 def test_confluent_header_is_zero_then_big_endian_registry_id() -> None:
     data = encode("ConcernRaised", sample_event("ConcernRaised"), framing=Framing.CONFLUENT)
-    schema_id = catalogue().registry_id("ConcernRaised", 1)
-    assert schema_id == 5
+    assert catalogue().registry_id("ConcernRaised", 1) == 5
+    # The current version (v2 added `withheld`) is written under its own id, 41.
+    schema_id = catalogue().registry_id("ConcernRaised", 2)
+    assert schema_id == 41
     assert data[:1] == CONFLUENT_MAGIC
-    assert data[1:5] == (5).to_bytes(4, "big") == b"\x00\x00\x00\x05"
+    assert data[1:5] == (41).to_bytes(4, "big") == b"\x00\x00\x00\x29"
     single = encode("ConcernRaised", sample_event("ConcernRaised"))
     assert data[5:] == single[10:], "the Avro body is the same in both framings"
 

@@ -319,7 +319,7 @@ def test_policy_adopted_needs_an_aware_time_and_an_adopter() -> None:
 
 def test_shipped_agreement_is_valid_and_uses_every_basis() -> None:
     agreement = load_default_agreement()
-    assert agreement.version == "2026.1"
+    assert agreement.version == "2026.2"
     assert {r.basis for r in agreement.rules} == set(Basis)
     assert all(r.consent_scope == "EARLY_HELP_SHARING" for r in agreement.rules if r.consent_scope)
     assert agreement.entitled(

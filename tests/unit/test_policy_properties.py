@@ -284,22 +284,33 @@ def test_withholding_is_a_recorded_non_disclosure_only_where_the_duty_applied(
 ) -> None:
     consent = fold(ConsentState(), history)
     withheld_from = frozenset(data.draw(subset(["r1", "r2", "r3", "r4"])))
+    withheld_roles = frozenset(data.draw(subset(ROLES)))
     withholding = Withholding(
         reason="would be more detrimental to the child",
-        decided_by="sw-7",
-        recipient_ids=withheld_from,
+        decided_by="Social worker",
+        recipient_ids=withheld_from or None,
+        roles=withheld_roles or None,
     )
     plain = decide_shares(event, consent, status, candidates, agreement)
     held = decide_shares(event, consent, status, candidates, agreement, withholdings=[withholding])
     assert not any(isinstance(d, NonDisclosure) for d in plain)
+    # Still exactly one outcome per candidate recipient, in order.
+    assert [d.recipient for d in held] == list(candidates)
+    everyone = not withheld_from and not withheld_roles
     for before, after in zip(plain, held, strict=True):
-        covered = before.recipient.recipient_id in withheld_from
+        covered = (
+            everyone
+            or before.recipient.recipient_id in withheld_from
+            or before.recipient.role in withheld_roles
+        )
         if not covered or not isinstance(before, Share):
             assert after == before
             continue
         if isinstance(after, NonDisclosure):
             assert after.basis in DUTY_BASES
             assert after.reason == withholding.reason
+            assert after.decided_by == withholding.decided_by
+            assert after.level.rank <= rule_of(agreement, after, event).level.rank
             assert rule_of(agreement, after, event).basis is after.basis
         else:
             assert isinstance(after, Refusal)

@@ -31,6 +31,10 @@ CONTEXTS = {
     "EncompassNotificationRequested": "police",
     "ReferralMade": "referrals",
     "ReferralOutcomeRecorded": "referrals",
+    "ReferralAcknowledged": "referrals",
+    "ReferralTriaged": "referrals",
+    "PitstopContributionAdded": "referrals",
+    "PitstopDecisionRecorded": "referrals",
     "ConcernRaised": "education",
     "PupilEnrolled": "education",
     "PupilLeft": "education",
@@ -50,6 +54,7 @@ CONTEXTS = {
     "SteppedDown": "socialcare",
     "EntryCorrected": "chronology",
     "EntryRetracted": "chronology",
+    "EntryCurated": "chronology",
 }
 EVENT_TYPES = sorted(CONTEXTS)
 

@@ -19,6 +19,8 @@ from schemas.evolution import check_backward_transitive, incompatibilities, rele
 from tests.unit.event_samples import sample_event
 
 EVENT_TYPES = list(catalogue().event_types)
+# The example evolution: ReferralMade gains `priority`, as its next version.
+NEXT = len(catalogue().get("ReferralMade").history) + 1  # type: ignore[union-attr]
 
 
 def _current(event_type: str) -> dict[str, Any]:
@@ -87,7 +89,7 @@ def test_changing_a_field_type_is_incompatible() -> None:
 
 @pytest.fixture
 def evolved(tmp_path: Path) -> Path:
-    """A copy of the schemas folder where ReferralMade v2 adds `priority` with a default."""
+    """A copy of the schemas folder where ReferralMade's next version adds `priority`."""
     avro, history, ids = tmp_path / "avro", tmp_path / "history", tmp_path / "registry_ids.yaml"
     shutil.copytree(AVRO_DIR, avro)
     shutil.copytree(HISTORY_DIR, history)
@@ -115,14 +117,14 @@ def test_release_writes_the_next_version_and_appends_an_id(evolved: Path) -> Non
     before = load_catalogue(evolved / "avro", history, ids)
     next_id = max(before.registry_ids) + 1  # ids are append-only: max + 1
     written = _release(evolved)
-    assert written == history / "ReferralMade" / "v2.avsc"
-    assert ids.read_text().endswith(f"  {next_id}: {{event_type: ReferralMade, version: 2}}\n")
+    assert written == history / "ReferralMade" / f"v{NEXT}.avsc"
+    assert ids.read_text().endswith(f"  {next_id}: {{event_type: ReferralMade, version: {NEXT}}}\n")
     cat = load_catalogue(evolved / "avro", history, ids)
     event = cat.get("ReferralMade")
     assert event is not None
-    assert event.current.version == 2
-    assert len(event.history) == 2
-    assert cat.registry_id("ReferralMade", 2) == next_id
+    assert event.current.version == NEXT
+    assert len(event.history) == NEXT
+    assert cat.registry_id("ReferralMade", NEXT) == next_id
     # Releasing again is a no-op.
     assert _release(evolved) is None
 
@@ -134,7 +136,7 @@ def test_release_refuses_an_incompatible_change(evolved: Path) -> None:
     path.write_text(json.dumps(raw))
     with pytest.raises(ValueError, match="not backward compatible"):
         _release(evolved)
-    assert not (evolved / "history" / "ReferralMade" / "v2.avsc").exists()
+    assert not (evolved / "history" / "ReferralMade" / f"v{NEXT}.avsc").exists()
 
 
 def test_a_v1_payload_decodes_into_the_v2_shape(
