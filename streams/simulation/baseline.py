@@ -14,6 +14,7 @@ from streams.simulation.model import (
     FAMILY_HUB,
     FRONT_DOOR,
     HEALTH_0_19,
+    POLICE,
     Child,
     Spell,
 )
@@ -51,6 +52,9 @@ def publish_baseline(world: World) -> None:
                 _ongoing_looked_after(world, child)
         if rng.random() < options.open_early_help_share:
             _ongoing_early_help(world, household.children)
+        with world.side_stream():
+            if world.rng.random() < options.previous_referral_share:
+                _referred_before(world, household.children)
 
 
 def publish_enrolment(world: World, child: Child, spell: Spell) -> None:
@@ -203,4 +207,53 @@ def _ongoing_early_help(world: World, children: list[Child]) -> None:
             summary="Early help plan not reducing risk; step-up requested.",
             at=at - timedelta(hours=3),
             risk="MEDIUM",
+        )
+    elif roll < 0.25 + world.options.early_help_referral_share:
+        # Still open: the family hub refers to the front door during the assessment.
+        with world.side_stream():
+            refer(
+                world,
+                FAMILY_HUB,
+                "council",
+                children,
+                destination="FRONT_DOOR",
+                category="neglect",
+                summary="Home conditions deteriorating despite the early help plan.",
+                at=at,
+                risk="MEDIUM",
+                follow_up=False,
+            )
+
+
+def _referred_before(world: World, children: list[Child]) -> None:
+    """A police referral in the year before the period; some families are referred again
+    during it (re-referrals within 12 months, for the partnership's indicators)."""
+    at = world.office_time(world.day(-world.rng.randint(30, 330)))
+    born = [c for c in children if c.date_of_birth < at.date() - timedelta(days=30)]
+    if not born:
+        return
+    refer(
+        world,
+        POLICE,
+        "police",
+        born,
+        destination="PITSTOP",
+        category="child concern",
+        summary="Children seen out late without an adult; police took them home.",
+        at=at,
+        risk="STANDARD",
+        follow_up=False,
+    )
+    if world.rng.random() < world.options.re_referral_share:
+        refer(
+            world,
+            POLICE,
+            "police",
+            born,
+            destination="FRONT_DOOR",
+            category="domestic abuse",
+            summary="Further incident at the home; children linked.",
+            at=world.office_time(_during(world)),
+            risk="HIGH",
+            follow_up=False,
         )

@@ -57,7 +57,15 @@ def generate(
         blocks=population.blocks,
         postcodes=postcodes,
     )
-    world = World(rng=rng, options=options, log=log, population=population, start=start, days=days)
+    world = World(
+        rng=rng,
+        side_rng=random.Random(f"{seed}:planted"),  # noqa: S311
+        options=options,
+        log=log,
+        population=population,
+        start=start,
+        days=days,
+    )
     publish_baseline(world)
     simulate_days(world)
     events = log.events()

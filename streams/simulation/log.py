@@ -42,6 +42,10 @@ FAMILIES: Final = {
 # registers per school, since each school's system holds its own record.
 _REGISTRARS: Final = {"police": POLICE, "health": HEALTH_0_19, "council": FRONT_DOOR}
 _BASIS: Final = {"POLICE": "DPA_PART_3_LAW_ENFORCEMENT", "EARLY_HELP": "UK_GDPR_CONSENT"}
+# Types whose contract has `withheld` (null: the simulated practitioners withhold nothing).
+_WITHHOLDABLE: Final = frozenset(
+    {"ConcernRaised", "VisitRecorded", "IncidentRecorded", "ReferralMade"}
+)
 
 
 def local(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -127,6 +131,8 @@ class Log:
             "lawful_basis": _BASIS.get(agency.kind, "UK_GDPR_PUBLIC_TASK"),
             **payload,
         }
+        if event_type in _WITHHOLDABLE:
+            record.setdefault("withheld", None)
         self._rows.append((recorded, len(self._rows), record))
         for child in about:
             child.event_ids.append(str(event_id))

@@ -31,6 +31,9 @@ class Options:
     correction_share: float = 0.02  # of concerns and visits: corrected later
     retraction_share: float = 0.01  # of concerns and visits: entered in error
     open_early_help_share: float = 0.03  # of households: early help open before the period
+    early_help_referral_share: float = 0.2  # of those: referred to the front door while open
+    previous_referral_share: float = 0.04  # of households: referred in the year before
+    re_referral_share: float = 0.5  # of those: referred again during the period
     cp_plan_share: float = 0.01  # of children: on a child protection plan before the period
     looked_after_share: float = 0.005  # of children: looked after before the period
 

@@ -43,6 +43,20 @@ _REJECTIONS: Final = {
 }
 # Planted overdue referrals are made early enough that every timer has run out by the end.
 _OVERDUE_MARGIN: Final = timedelta(days=3)
+# The coded primary need of an early help assessment (Supporting Families headline outcomes),
+# from the concern that led to it; anything else is OTHER.
+_NEEDS: Final = {
+    "Parenting support": "FAMILY_RELATIONSHIPS",
+    "neglect": "ABUSE_AND_EXPLOITATION",
+    "escalating neglect": "ABUSE_AND_EXPLOITATION",
+    "physical injury": "ABUSE_AND_EXPLOITATION",
+    "online safety": "ABUSE_AND_EXPLOITATION",
+    "attendance": "EDUCATION",
+    "emotional wellbeing": "HEALTH",
+    "domestic abuse": "DOMESTIC_ABUSE",
+    "domestic abuse disclosure": "DOMESTIC_ABUSE",
+    "speech and language delay": "EARLY_YEARS_DEVELOPMENT",
+}
 
 
 def _outcome_time(world: World, destination: str, made: datetime) -> datetime:
@@ -66,8 +80,10 @@ def refer(
     summary: str,
     at: datetime,
     risk: str | None = None,
+    follow_up: bool = True,
 ) -> ReferralTruth | None:
-    """Publish a referral and, unless planted as overdue, its outcome; then the follow-up."""
+    """Publish a referral and, unless planted as overdue, its outcome; then the follow-up
+    (early help, a step-up, a plan) unless `follow_up` is False."""
     log = world.log
     number = log.next_number("referral")
     referral_id = f"REF-{at.astimezone(LONDON).year}-{number:05d}"
@@ -130,6 +146,8 @@ def refer(
     if outcome_id is None:
         return truth
     truth.status, truth.outcome, truth.outcome_event_id = "closed", outcome, outcome_id
+    if not follow_up:
+        return truth
     if outcome == "PASSED_TO_ANOTHER_AGENCY" or (
         destination == "EARLY_HELP" and outcome == "ACCEPTED"
     ):
@@ -186,6 +204,7 @@ def start_early_help(
             "lead_agency_id": FAMILY_HUB.agency_id,
             "reason": reason,
             "consent_id": consent_id,
+            "primary_need": _NEEDS.get(reason, "OTHER"),
         },
         about=children,
     )

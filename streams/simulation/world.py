@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -54,6 +56,7 @@ class World:
     """The simulation in progress."""
 
     rng: random.Random
+    side_rng: random.Random  # for planted extras, so they leave the main stream's draws alone
     options: Options
     log: Log
     population: Population
@@ -68,6 +71,20 @@ class World:
     def end(self) -> datetime:
         """The first moment after the period (midnight in London after the last day)."""
         return self.log.end
+
+    @contextmanager
+    def side_stream(self) -> Iterator[None]:
+        """Draw from the side stream inside the block (world's and log's), then switch back.
+
+        Planted extras (referrals before the period and re-referrals) use it, so adding them
+        leaves the rest of a seed's history as close to unchanged as their effects allow.
+        """
+        main = self.rng
+        self.rng = self.log.rng = self.side_rng
+        try:
+            yield
+        finally:
+            self.rng = self.log.rng = main
 
     def day(self, offset: int) -> date:
         return self.start + timedelta(days=offset)
