@@ -45,7 +45,9 @@ from streams.encompass import wire
 from streams.encompass.area import Area, write_synthetic_area
 from streams.encompass.calendar import LONDON, deadline_for
 from streams.encompass.content import ALLOWED_FIELDS
+from streams.erasure.keyring import Keyring
 from streams.identity.identifiers import nhs_check_digit
+from streams.keystore import open_keyring
 from streams.simulation import Options, Scenario, generate, to_lines
 from tests.conftest import Stack, Worker
 from tests.integration.kafka_helpers import header, read_until
@@ -274,12 +276,20 @@ def _worker_counts(url: str) -> tuple[Counter[str], Counter[str]]:
     return issued, on_time
 
 
+@pytest.fixture
+def ring(stack: Stack) -> Iterator[Keyring]:
+    """The key store's keyring, to read sealed notification content (docs/ERASURE.md)."""
+    with open_keyring(stack.dsn) as opened:
+        yield opened
+
+
 def test_a_simulated_week_notifies_every_linked_child_once_to_the_right_recipient(
     stack: Stack,
     worker: Worker,
     alerts: Projection,
     area_and_clock: Path,
     tmp_path: Path,
+    ring: Keyring,
 ) -> None:
     rng = random.Random()
     # Police references depend on dates: a random week keeps this one apart from others'.
@@ -338,7 +348,13 @@ def test_a_simulated_week_notifies_every_linked_child_once_to_the_right_recipien
             (references,),
         ).fetchall()
     by_child = {
-        (r[0], r[5]["child_name"], date.fromisoformat(r[5]["child_date_of_birth"])): r for r in rows
+        # The name travels sealed (docs/ERASURE.md): the read API reveals it, as here.
+        (
+            r[0],
+            ring.reveal_text(r[5]["child_name"]),
+            date.fromisoformat(r[5]["child_date_of_birth"]),
+        ): r
+        for r in rows
     }
     # Exactly one notification per linked child per incident (twins aside, names differ).
     assert len(rows) == len(expected) == len(by_child)
