@@ -13,6 +13,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 # docker-compose (Debian's): validates docker-compose.yml offline; there is no Docker engine here.
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
+# promtool (in Debian's prometheus package): checks and unit-tests ops/prometheus/alerts.yml.
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # chromium (Debian's): the browser tests drive it with Playwright; no browser is downloaded.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -7,7 +7,6 @@ main.add_command(projections)    # hub projections rebuild [NAME]
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 
 import click
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from projections import registry
 from projections.rebuild import rebuild
 from projections.runner import RunnerConfig, run_all
+from streams.logs import configure_logging
 
 console = Console(highlight=False)
 
@@ -39,7 +39,7 @@ def _config() -> RunnerConfig:
 def projector(names: tuple[str, ...]) -> None:
     """Run the projections continuously: topics -> PostgreSQL read models."""
     config = _config()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("projector")
     chosen = [registry.get(n) for n in names or registry.names()]
     port = int(os.environ.get("HUB_METRICS_PORT", "0"))
     asyncio.run(run_all(config, chosen, metrics_port=port))

@@ -38,6 +38,14 @@ E2E_LATENCY = Histogram(
     ["projection"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
+E2E_OCCURRED_LATENCY = Histogram(
+    "hub_projection_occurred_latency_seconds",
+    "From when the fact happened (occurred_at) to the commit of the projected row: how late the"
+    " hub learns of things, recording delays at the source included.",
+    ["projection"],
+    # 1 s to 30 days: police incidents are often recorded hours or days after they happen.
+    buckets=(1, 10, 60, 300, 900, 3600, 14400, 43200, 86400, 259200, 604800, 2592000),
+)
 RETRIES = Counter(
     "hub_projection_retries_total",
     "Times a projector restarted its session after Kafka or PostgreSQL failed, by cause.",

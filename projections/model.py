@@ -69,6 +69,9 @@ class Table:
     update_when: str | None = None
     # A timestamptz column holding when the fact was recorded at its source, for e2e latency.
     recorded_at_column: str | None = None
+    # A timestamptz column holding when the fact happened (the event's occurred_at), for the
+    # occurred-to-projected latency (incidents are often recorded hours after they happen).
+    occurred_at_column: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -77,7 +80,8 @@ class Table:
     def __post_init__(self) -> None:
         if not dataclasses.is_dataclass(self.row_type):
             raise TypeError(f"{self.name}: row_type must be a dataclass")
-        missing = [k for k in (*self.key, self.recorded_at_column) if k and k not in self.columns]
+        named = (*self.key, self.recorded_at_column, self.occurred_at_column)
+        missing = [k for k in named if k and k not in self.columns]
         if missing:
             raise ValueError(f"{self.name}: {missing} are not fields of {self.row_type.__name__}")
 

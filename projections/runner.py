@@ -33,6 +33,7 @@ from prometheus_client import start_http_server
 from projections import metrics, registry, store, tables
 from projections.model import Projection, SkipRecord, SourceRecord, row_values
 from projections.model import TopicPartition as TP
+from streams.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ class ProjectionRunner:
         projection = self.projection
         rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         recorded: list[datetime] = []
+        occurred: list[datetime] = []
         positions: dict[TP, int] = {}
         for record in batch:
             tp = (record.topic, record.partition)
@@ -234,6 +236,8 @@ class ProjectionRunner:
                 rows[table.name].append(row_values(row))
                 if table.recorded_at_column is not None:
                     recorded.append(getattr(row, table.recorded_at_column))
+                if table.occurred_at_column is not None:
+                    occurred.append(getattr(row, table.occurred_at_column))
         if not positions:
             return
         expected = {tp: self._positions[tp] for tp in positions if tp in self._positions}
@@ -251,6 +255,9 @@ class ProjectionRunner:
         latency = metrics.E2E_LATENCY.labels(projection.name)
         for moment in recorded:
             latency.observe((now - moment).total_seconds())
+        since_occurred = metrics.E2E_OCCURRED_LATENCY.labels(projection.name)
+        for moment in occurred:
+            since_occurred.observe((now - moment).total_seconds())
         self._positions.update(positions)
         if self._on_commit is not None:
             self._on_commit(dict(self._positions))
@@ -331,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "(tables created like the real ones; for tests and trials)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("projector")
     config = RunnerConfig.from_env()
     chosen = [registry.get(n) for n in args.projection or registry.names()]
     if args.instance:

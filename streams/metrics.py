@@ -11,8 +11,10 @@ EVENTS_ACCEPTED = Counter(
 )
 EVENTS_DEAD_LETTERED = Counter(
     "hub_events_dead_lettered_total",
-    "Records sent to the dead-letter topic, by reason.",
-    ["ingest_topic", "reason"],
+    "Records sent to the dead-letter topic, by the topic they came from (an agency kind's ingest"
+    " topic, or a hub log for a processing error), the event type their framing names ('unknown'"
+    " when it names none the catalogue knows) and the reason.",
+    ["ingest_topic", "event_type", "reason"],
 )
 INGEST_LAG_SECONDS = Histogram(
     "hub_ingest_latency_seconds",
@@ -68,9 +70,31 @@ ENCOMPASS_ACKNOWLEDGED = Counter(
     "Notifications acknowledged by the accountable recipient's named person.",
     ["organisation"],
 )
+CONSUMER_LAG = Gauge(
+    "hub_consumer_lag_records",
+    "Records on a partition this worker consumes that its consumer group has not yet committed"
+    " (end offset - committed offset), per partition currently assigned to this worker.",
+    ["group", "topic", "partition"],
+)
 ENCOMPASS_TIME_TO_ACKNOWLEDGE = Histogram(
     "hub_encompass_time_to_acknowledge_seconds",
     "From delivery into the recipient's inbox to the Key Adult's acknowledgement.",
     ["organisation"],
     buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800),
+)
+REFERRALS_ROUTED = Counter(
+    "hub_referrals_routed_total",
+    "Referrals routed (one per referral, by its first child's routing), by destination and why"
+    " (as named, a routing rule, or open to social care: the allocated team is told).",
+    ["destination", "reason"],
+)
+REFERRALS_OVERDUE = Counter(
+    "hub_referrals_overdue_total",
+    "Referral time limits missed (ReferralOverdue raised), by timer and destination.",
+    ["timer", "destination"],
+)
+REFERRAL_OUTCOMES_RETURNED = Counter(
+    "hub_referral_outcomes_returned_total",
+    "Referral outcomes returned to the referrer (the closed loop), by destination and outcome.",
+    ["destination", "outcome"],
 )

@@ -16,6 +16,7 @@ PROJECTION = Projection(
             key=("event_id",),
             on_conflict="nothing",
             recorded_at_column="recorded_at",
+            occurred_at_column="occurred_at",
         ),
     ),
     map=rows,

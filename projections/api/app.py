@@ -7,7 +7,6 @@ request and never holds a query string, a token or a child id.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -70,6 +69,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             response = json_error(exc.status, code, exc.reason)
     except SinkUnavailable as exc:
         log.warning("audit or acknowledgement not written: %s", exc)
+        request.app[METRICS].audit_failed.labels(f"{request.method} {_route(request)}").inc()
         message = "the hub cannot record this read right now, so it is not shown; retry shortly"
         response = (
             web_pages.error_page(request, 503, message)
@@ -93,7 +93,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     person = request.get(PERSON)
     if person is not None:
         entry["person_id"], entry["role"] = person.person_id, person.role.value
-    access_log.info(json.dumps(entry))
+    access_log.info(entry)  # a dict: its keys become fields of the JSON line
     return response
 
 

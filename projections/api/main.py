@@ -14,9 +14,9 @@ from projections.api.app import create_app
 from projections.api.people import PeopleStore
 from projections.api.pg import PgReadModel
 from projections.api.settings import ApiSettings
-from streams.gateway.logs import configure_service_logging
 from streams.gateway.sink import KafkaSink
 from streams.gateway.tokens import TokenFileError, ensure_pepper
+from streams.logs import configure_logging
 
 log = logging.getLogger("projections.api")
 
@@ -65,7 +65,7 @@ async def serve(settings: ApiSettings, people: PeopleStore) -> None:
 
 def main() -> None:
     """Read the settings and the people store from the environment, then serve."""
-    configure_service_logging("projections.api.access")
+    configure_logging("api")
     settings = ApiSettings.from_env()
     try:
         people = PeopleStore.load(settings.people_file, settings.pepper_file)

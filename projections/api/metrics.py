@@ -15,6 +15,7 @@ class ApiMetrics:
     registry: CollectorRegistry
     duration: Histogram
     audit_written: Counter
+    audit_failed: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> ApiMetrics:
@@ -31,6 +32,13 @@ class ApiMetrics:
                 "hub_audit_events_written_total",
                 "RecordViewed events acknowledged by the broker (acks=all), by view.",
                 ["view"],
+                registry=registry,
+            ),
+            audit_failed=Counter(
+                "hub_audit_write_failures_total",
+                "Reads (and acknowledgements) refused with 503 because the broker did not take their"
+                " event: the read is not shown unaudited. By route template.",
+                ["endpoint"],
                 registry=registry,
             ),
         )

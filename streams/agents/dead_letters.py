@@ -14,8 +14,9 @@ from typing import Any, Final
 
 import faust
 
-from schemas import topics
+from schemas import codec, topics
 from streams import metrics
+from streams.logs import record_in_hand
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,15 @@ def original_key(event: Any) -> bytes | None:
     return key
 
 
+def framed_event_type(value: bytes | None) -> str:
+    """The event type the record's framing names (a catalogue name, never content), else
+    'unknown': a bounded label for the dead-letter counter."""
+    try:
+        return codec.peek_writer(value or b"").event_type
+    except codec.DecodeError:
+        return "unknown"
+
+
 class DeadLetters:
     """The dead-letter topic of an app, and how to send a record there."""
 
@@ -56,7 +66,9 @@ class DeadLetters:
     async def send(self, event: Any, reason: str, detail: str) -> None:
         """The original key and bytes, untouched; why and where from in headers."""
         origin = origin_headers(event)
-        metrics.EVENTS_DEAD_LETTERED.labels(origin[0][1].decode(), reason).inc()
+        metrics.EVENTS_DEAD_LETTERED.labels(
+            origin[0][1].decode(), framed_event_type(event.value), reason
+        ).inc()
         await self.topic.send(
             key=original_key(event),
             value=event.value,
@@ -73,6 +85,7 @@ class DeadLetters:
     ) -> None:
         """Run `handle` on every event; any failure dead-letters the event and moves on."""
         async for event in stream.events():
+            record_in_hand(event.value)  # log lines written while handling it carry its event_id
             try:
                 await handle(event)
             except Exception as exc:  # every failure becomes a dead letter, never a skip

@@ -28,6 +28,8 @@ from streams.identity.index import IdentityDecisionRejected
 from streams.identity.stage import Placement, derived_events, place_event
 from streams.identity.state import NO_CHANGES, match_rate
 from streams.identity.tables import TABLE_NAMES, IndexTables, write_changes
+from streams.keystore import reveal_for_identity_stage
+from streams.settings import read_identity_key
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ REJECTED_DECISION: Final = "identity_decision_rejected"
 
 def identity_key(environ: Mapping[str, str] | None = None) -> bytes:
     """The HMAC key for the index's hashes: HUB_IDENTITY_KEY, else the development key."""
-    value = (os.environ if environ is None else environ).get(IDENTITY_KEY_ENV, "")
+    value = read_identity_key(os.environ if environ is None else environ)
     if not value:
         log.warning("%s is not set: using the DEVELOPMENT-ONLY identity key", IDENTITY_KEY_ENV)
         return DEV_ONLY_IDENTITY_KEY
@@ -88,7 +90,8 @@ def register(app: faust.App, *, key: bytes | None = None) -> None:
         )
 
     async def resolve_one(event: Any) -> None:
-        record = codec.decode(event.value).record
+        # Erasure (streams/keystore.py): the index hashes plaintext; the log carries sealed fields.
+        record = reveal_for_identity_stage(codec.decode(event.value).record)
         event_id = str(record["event_id"])
         stored = placements.get(event_id)
         if stored is None:

@@ -10,10 +10,10 @@ from aiohttp import web
 from prometheus_client import REGISTRY, start_http_server
 
 from streams.gateway.app import create_app
-from streams.gateway.logs import configure_service_logging
 from streams.gateway.settings import GatewaySettings
 from streams.gateway.sink import KafkaSink
 from streams.gateway.tokens import TokenFileError, TokenStore
+from streams.logs import configure_logging
 
 log = logging.getLogger("streams.gateway")
 
@@ -47,7 +47,7 @@ async def serve(settings: GatewaySettings, store: TokenStore) -> None:
 
 def main() -> None:
     """Read the settings and the token store from the environment, then serve."""
-    configure_service_logging("streams.gateway.access")
+    configure_logging("gateway")
     settings = GatewaySettings.from_env()
     try:
         store = TokenStore.load(settings.tokens_file, settings.pepper_file)

@@ -10,7 +10,7 @@ import os
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -21,7 +21,10 @@ from kafka.consumer.fetcher import ConsumerRecord
 from schemas import codec
 from schemas.topics import IDENTITY, ingest_topic_for_agency
 from streams import spine
+from streams.erasure.keyring import Keyring
+from streams.erasure.sealing import reveal_event
 from streams.identity.identifiers import nhs_check_digit, upn_check_letter
+from streams.keystore import open_keyring
 from tests.conftest import Stack, Worker, start_worker, stop_worker
 from tests.integration.kafka_helpers import header, read_until
 from tests.unit.event_samples import sample_event, subject
@@ -132,8 +135,15 @@ def _spine(stack: Stack, ours: set[str], count: int) -> list[ConsumerRecord]:
     )
 
 
+@pytest.fixture
+def ring(stack: Stack) -> Iterator[Keyring]:
+    """The key store's keyring, to read the sealed accepted records (docs/ERASURE.md)."""
+    with open_keyring(stack.dsn) as opened:
+        yield opened
+
+
 def test_identity_stage_resolves_queues_links_and_recovers_after_restart(
-    stack: Stack, worker: Worker
+    stack: Stack, worker: Worker, ring: Keyring
 ) -> None:
     rng = random.Random()
     tag = uuid.uuid4().hex[:8]
@@ -269,7 +279,11 @@ def test_identity_stage_resolves_queues_links_and_recovers_after_restart(
         subject_records = per_event[event_id]
         seen[event_id] += 1
         assert message.key.decode() == subject_records[index]
-        assert message.value == pub.sent[event_id], "the accepted bytes, unchanged"
+        # The accepted record (personal fields sealed, docs/ERASURE.md), unchanged by identity.
+        assert (
+            reveal_event(codec.decode(message.value).record, keyring=ring)
+            == codec.decode(pub.sent[event_id]).record
+        )
         parsed = spine.read_spine_headers(message.headers)
         assert parsed.record_id == parsed.child_id == subject_records[index]
         assert parsed.event_type == codec.decode(message.value).event_type
@@ -279,7 +293,7 @@ def test_identity_stage_resolves_queues_links_and_recovers_after_restart(
     # 4. Restart: the index must come back from the changelogs, not be rebuilt differently.
     stop_worker(worker)
     fresh = start_worker(stack, stack.root / f"worker-identity-restart-{tag}.log")
-    worker.proc, worker.log = fresh.proc, fresh.log  # the session fixture stops the new one
+    worker.take_over(fresh)  # the session fixture stops the new one
     referral = _event("ReferralMade", subjects=[subject("CHILD", nhs_number=nhs_a)])
     visit = _event("VisitRecorded", subjects=[subject("CHILD", la_child_id=la_d)])
     pub.publish(referral, visit)

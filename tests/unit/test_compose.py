@@ -281,7 +281,9 @@ def test_long_running_services_have_health_checks_restarts_and_limits(
 def test_hub_health_checks_and_scrapes_use_each_process_metrics_port(
     compose: dict[str, Any],
 ) -> None:
-    prometheus = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text(encoding="utf-8"))
+    prometheus = yaml.safe_load(
+        (ROOT / "ops" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8")
+    )
     scraped = set()
     for job in prometheus["scrape_configs"]:
         for sd in job.get("dns_sd_configs", []):
@@ -308,11 +310,11 @@ def test_only_the_api_gateway_and_grafana_are_published(compose: dict[str, Any])
 
 def test_grafana_is_provisioned_with_the_prometheus_datasource() -> None:
     datasources = yaml.safe_load(
-        (COMPOSE_DIR / "grafana/provisioning/datasources/prometheus.yml").read_text("utf-8")
+        (ROOT / "ops" / "grafana/provisioning/datasources/prometheus.yml").read_text("utf-8")
     )
     assert [d["url"] for d in datasources["datasources"]] == ["http://prometheus:9090"]
     providers = yaml.safe_load(
-        (COMPOSE_DIR / "grafana/provisioning/dashboards/hub.yml").read_text("utf-8")
+        (ROOT / "ops" / "grafana/provisioning/dashboards/hub.yml").read_text("utf-8")
     )
     assert [p["options"]["path"] for p in providers["providers"]] == ["/etc/grafana/dashboards"]
 

@@ -231,6 +231,9 @@ def test_hub_services_get_what_they_need_and_no_wildcards(bootstrap: Bootstrap) 
     assert allowed(acls, "hub-projector", "Read", "topic", "hub.log.shares.v1")
     assert allowed(acls, "hub-projector", "Read", "group", "hub-projector")
     assert allowed(acls, "hub-api", "Write", "topic", "hub.log.audit.v1")
+    assert allowed(acls, "hub-api", "Write", "topic", "hub.log.encompass.v1")  # acknowledgements
+    assert not allowed(acls, "hub-api", "Write", "topic", "hub.log.erasure.v1")
+    assert allowed(acls, "hub-admin", "Write", "topic", "hub.log.erasure.v1")  # `hub erase`
     assert not allowed(acls, "hub-api", "Write", "topic", "hub.log.accepted.v1")
     assert not allowed(acls, "hub-projector", "Write", "topic", "hub.log.accepted.v1")
     for topic in TOPICS:

@@ -143,8 +143,15 @@ allow hub-projector --resource-pattern-type literal --topic hub.ops.deadletter.v
   --operation Read --operation Describe
 allow hub-projector --resource-pattern-type prefixed --group hub-projector --operation Read
 
-# The read API records every view and disclosure in the audit log.
+# The read API records every view and disclosure in the audit log, and a Key Adult's
+# acknowledgement of an Encompass notification in the Encompass log.
 allow hub-api --resource-pattern-type literal --topic hub.log.audit.v1 \
+  --operation Write --operation Describe
+allow hub-api --resource-pattern-type literal --topic hub.log.encompass.v1 \
+  --operation Write --operation Describe
+
+# `hub erase` and `hub retention run` (an operator, as hub-admin) record SubjectErased.
+allow hub-admin --resource-pattern-type literal --topic hub.log.erasure.v1 \
   --operation Write --operation Describe
 
 # ---- the agencies: each may write its own ingest topic and nothing else
