@@ -14,13 +14,13 @@ to; the handlers answer everything else with 404, so a child's existence never l
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from projections.api.model import LEVELS, Alert, ChildAccess, SharedReferral
+from projections.api.model import LEVELS, Alert, ChildAccess, ReferralState, SharedReferral
 from projections.api.people import Person, Role
 from streams.chronology import ChronologyEntry
 
@@ -154,6 +154,24 @@ class ReferralView:
     outcome: SharedReferral | None
     due_by: datetime | None
     timer: str  # decided, open, overdue, outcome_received
+    state: ReferralState | None = None  # the hub's own timers, when the referral is known
+
+
+def agency_ids(person: Person) -> frozenset[str]:
+    """The agency ids a person's organisation and team publish under (a school's is urn-URN)."""
+    ids = {person.organisation_id}
+    if person.team_id:
+        ids.add(person.team_id)
+    if person.organisation_id.startswith("school:"):
+        ids.add("urn-" + person.organisation_id.removeprefix("school:"))
+    return frozenset(ids)
+
+
+def timer_of(state: ReferralState) -> str:
+    """decided, overdue (a time limit passed with no answer) or open, by the hub's timers."""
+    if state.outcome is not None:
+        return "decided"
+    return "overdue" if state.overdue_at is not None else "open"
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
@@ -167,8 +185,15 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return current
 
 
-def referral_views(items: Sequence[SharedReferral], *, now: datetime) -> list[ReferralView]:
-    """Referrals and outcomes grouped by (child, referral id); the front door's one working day."""
+def referral_views(
+    items: Sequence[SharedReferral],
+    *,
+    now: datetime,
+    states: Mapping[str, ReferralState] | None = None,
+) -> list[ReferralView]:
+    """Referrals and outcomes grouped by (child, referral id), timed by the hub's referral timers
+    (working hours, bank holidays, RAG) where the referrals projection knows the referral, else
+    by the front door's one working day from what was shared."""
     groups: dict[tuple[str | None, str | None], dict[str, SharedReferral]] = {}
     for item in items:
         ref = item.content.get("referral_id")
@@ -181,7 +206,11 @@ def referral_views(items: Sequence[SharedReferral], *, now: datetime) -> list[Re
     for (child, ref), found in groups.items():
         made, outcome = found.get("ReferralMade"), found.get("ReferralOutcomeRecorded")
         due = add_working_days(made.occurred_at, 1) if made else None
-        if outcome is not None:
+        state = (states or {}).get(ref or "")
+        if state is not None:
+            timer = timer_of(state)
+            due = state.overdue_deadline or due
+        elif outcome is not None:
             timer = "decided" if made else "outcome_received"
         elif due is not None and now > due:
             timer = "overdue"
@@ -189,7 +218,13 @@ def referral_views(items: Sequence[SharedReferral], *, now: datetime) -> list[Re
             timer = "open"
         views.append(
             ReferralView(
-                referral_id=ref, child_id=child, made=made, outcome=outcome, due_by=due, timer=timer
+                referral_id=ref,
+                child_id=child,
+                made=made,
+                outcome=outcome,
+                due_by=due,
+                timer=timer,
+                state=state,
             )
         )
     return sorted(views, key=lambda v: (v.due_by or now, v.referral_id or ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -19,9 +20,11 @@ from projections.api.render import (
     chronology_csv,
     chronology_json,
     referral_json,
+    referral_state_json,
 )
-from projections.api.service import NotFound, ReasonRequired
+from projections.api.service import BadMonth, NotFound, ReasonRequired
 from projections.api.web_pages import printable
+from projections.reporting.indicators import to_csv
 
 REALM: Final = 'Bearer realm="hub-read-api"'
 CHRONOLOGY: Final = "/v1/children/{child_id}/chronology"
@@ -127,7 +130,27 @@ async def access_notices(request: web.Request, person: Person) -> web.Response:
 
 async def referrals(request: web.Request, person: Person) -> web.Response:
     found = await request.app[HUB].referrals(person, endpoint="GET /v1/referrals")
-    return web.json_response({"referrals": [referral_json(v) for v in found]})
+    return web.json_response(
+        {
+            "referrals": [referral_json(v) for v in found.shared],
+            "ours": [referral_state_json(s) for s in found.ours],
+        }
+    )
+
+
+async def report(request: web.Request, person: Person) -> web.Response:
+    month = request.query.get("month", "")
+    try:
+        rows = await request.app[HUB].report(person, month)
+    except BadMonth as exc:
+        return json_error(400, "bad_month", str(exc))
+    if request.query.get("format") == "csv":
+        return web.Response(
+            text=to_csv(rows),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="indicators-{month}.csv"'},
+        )
+    return web.json_response({"month": month, "rows": [dataclasses.asdict(r) for r in rows]})
 
 
 async def audit(request: web.Request, person: Person) -> web.Response:
@@ -149,4 +172,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/children/{child_id}/accesses", authed(accesses))
     app.router.add_get("/v1/access-notices", authed(access_notices))
     app.router.add_get("/v1/referrals", authed(referrals))
+    app.router.add_get("/v1/report", authed(report))
     app.router.add_get("/v1/audit", authed(audit))

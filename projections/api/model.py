@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from projections.reporting.indicators import Count
 from streams.chronology import ChronologyEntry
 
 LEVELS = ("EXISTENCE_ONLY", "SUMMARY", "FULL")
@@ -129,6 +130,31 @@ class AuditQuery:
     limit: int = 200
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferralState:
+    """One row of the referrals projection: where a referral is, as the hub's timers see it."""
+
+    referral_id: str
+    referrer_agency_id: str | None
+    destination: str | None
+    receiving_agency_id: str | None
+    allocated_team_id: str | None
+    category: str | None
+    risk_level: str | None
+    made_at: datetime | None
+    status: str  # awaiting, acknowledged, triaged, panel_decided, decided
+    rag: str | None
+    acknowledged_at: datetime | None
+    panel_decision: str | None
+    outcome: str | None
+    outcome_reason: str | None
+    decided_at: datetime | None
+    outcome_returned_at: datetime | None
+    overdue_timer: str | None
+    overdue_deadline: datetime | None
+    overdue_at: datetime | None
+
+
 class ReadModel(Protocol):
     """The read side the API needs; every method is one short query."""
 
@@ -147,5 +173,16 @@ class ReadModel(Protocol):
     ) -> Sequence[ChronologyEntry]: ...
 
     async def referrals(self, recipient_ids: frozenset[str]) -> Sequence[SharedReferral]: ...
+
+    async def referral_states(
+        self, agency_ids: frozenset[str], referral_ids: frozenset[str]
+    ) -> Sequence[ReferralState]:
+        """The hub's state of referrals these agencies made, receive or are allocated, and of
+        these referral ids (ids, statuses and times only: no child, no content)."""
+        ...
+
+    async def report_counts(self, month: str) -> Sequence[Count]:
+        """The partnership indicators' raw counts for a YYYY-MM month (suppress before showing)."""
+        ...
 
     async def audit(self, query: AuditQuery) -> Sequence[AuditEntry]: ...

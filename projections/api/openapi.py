@@ -129,7 +129,27 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "Referrals and outcomes shared with the person, with timer status.",
                     [],
-                    "Referrals: decided, open, overdue (one working day) or outcome_received.",
+                    "Referrals shared with the person (by child; timer from the hub's referral"
+                    " timers: decided, open, overdue, outcome_received; `hub_status` the"
+                    " referrals projection's row) and `ours`: those the person's organisation made,"
+                    " receives or is allocated (ids, status, RAG, outcome, overdue; no child).",
+                )
+            },
+            "/v1/report": {
+                "get": _op(
+                    "The partnership's indicators for a month: counts only, fewer than 5 as <5.",
+                    [
+                        _param("month", "query", "YYYY-MM (Europe/London).", required=True),
+                        _param(
+                            "format",
+                            "query",
+                            "json or csv (the board pack).",
+                            enum=["json", "csv"],
+                            type="string",
+                        ),
+                    ],
+                    "Rows of (month, indicator, agency, dimension, value).",
+                    **{"400": {"description": "The month is not YYYY-MM."}},
                 )
             },
             "/v1/audit": {

@@ -19,11 +19,15 @@ from projections.api.model import (
     AuditEntry,
     AuditQuery,
     ChildAccess,
+    ReferralState,
     SharedItem,
     SharedReferral,
 )
 from projections.child_status.current import StatusEvent, current_status
 from projections.chronology.queries import CURRENT_RECORDS, EVENTS, to_event
+from projections.erasure.reveal import reveal
+from projections.reporting.indicators import Count
+from projections.reporting.queries import month_counts
 from streams.chronology import ChronologyEntry, build, visible_entries
 
 _CHILD_OF_RECORD: Final = """(
@@ -38,6 +42,9 @@ _ALERT_COLUMNS: Final = """police_reference, record_id, child_id, organisation_i
     delivered_at, acknowledged_at, acknowledged_by, content"""
 
 
+_REFERRAL_COLUMNS: Final = tuple(ReferralState.__dataclass_fields__)
+
+
 def _records_query() -> sql.Composed:
     return sql.SQL(CURRENT_RECORDS).format(
         child_records=sql.Identifier("child_records"),
@@ -49,7 +56,7 @@ def _alert(row: dict[str, Any]) -> Alert:
     content = row["content"]
     return Alert(
         **{k: v for k, v in row.items() if k != "content"},
-        content=content if isinstance(content, dict) else json.loads(content or "{}"),
+        content=reveal(content if isinstance(content, dict) else json.loads(content or "{}")),
     )
 
 
@@ -152,9 +159,10 @@ class PgReadModel:
         if not records:
             return ()
         query = sql.SQL(EVENTS).format(chronology_events=sql.Identifier("chronology_events"))
-        events = [to_event(row) for row in await self._all(query, {"records": records})]
-        # Curation lives in chronology_entries.included (all true until a curation event type
-        # exists); the pure build applies it when it knows it.
+        rows = await self._all(query, {"records": records})
+        events = [to_event(reveal(row)) for row in rows]
+        # EntryCurated events are among chronology_events: the pure build applies the latest
+        # curation, and the printed view leaves excluded entries out.
         return visible_entries(
             build(child_id, events), include_retracted=include_retracted, printed=printed
         )
@@ -178,14 +186,34 @@ class PgReadModel:
                 recipient_id=r["recipient_id"],
                 event_type=r["event_type"],
                 level=r["level"],
-                content=r["content"]
-                if isinstance(r["content"], dict)
-                else json.loads(r["content"]),
+                content=reveal(
+                    r["content"] if isinstance(r["content"], dict) else json.loads(r["content"])
+                ),
                 occurred_at=r["occurred_at"],
                 shared_at=r["shared_at"],
             )
             for r in rows
         ]
+
+    async def referral_states(
+        self, agency_ids: frozenset[str], referral_ids: frozenset[str]
+    ) -> Sequence[ReferralState]:
+        if not agency_ids and not referral_ids:
+            return []
+        rows = await self._all(
+            sql.SQL(
+                "SELECT {columns} FROM referrals WHERE referrer_agency_id = ANY(%(agencies)s)"
+                " OR receiving_agency_id = ANY(%(agencies)s) OR allocated_team_id = ANY(%(agencies)s)"
+                " OR referral_id = ANY(%(ids)s) ORDER BY made_at DESC NULLS LAST, referral_id"
+                " LIMIT 1000"
+            ).format(columns=sql.SQL(", ").join(map(sql.Identifier, _REFERRAL_COLUMNS))),
+            {"agencies": sorted(agency_ids), "ids": sorted(referral_ids)},
+        )
+        return [ReferralState(**row) for row in rows]
+
+    async def report_counts(self, month: str) -> Sequence[Count]:
+        async with self._pool.connection() as conn:
+            return await month_counts(conn, month)
 
     async def audit(self, query: AuditQuery) -> Sequence[AuditEntry]:
         where: list[sql.Composable] = [sql.SQL("true")]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from projections.api.access import LONDON, ReferralView, VisibleEntry
-from projections.api.model import Alert, AuditEntry
+from projections.api.model import Alert, AuditEntry, ReferralState
 from projections.api.service import ChronologyRead
+from projections.reporting.indicators import INDICATORS, SUPPRESSED, Shown
 from streams.chronology import ChronologyEntry, Mark
 
 
@@ -147,6 +150,14 @@ def referral_json(v: ReferralView) -> dict[str, Any]:
         "due_by": iso(v.due_by),
         "referral": item(v.made),
         "outcome": item(v.outcome),
+        "hub_status": None if v.state is None else referral_state_json(v.state),
+    }
+
+
+def referral_state_json(s: ReferralState) -> dict[str, Any]:
+    return {
+        k: iso(v) if isinstance(v, datetime) else v
+        for k, v in ((name, getattr(s, name)) for name in s.__dataclass_fields__)
     }
 
 
@@ -167,3 +178,43 @@ def audit_json(a: AuditEntry) -> dict[str, Any]:
         "child_status": a.child_status,
         "notify_team": a.notify_team,
     }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportBar:
+    label: str
+    value: str  # as shown: a count, a percentage or "<5"
+    width: int  # percent of the section's largest shown number; 0 when suppressed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportSection:
+    indicator: str
+    title: str
+    bars: list[ReportBar]
+
+
+def report_sections(rows: Sequence[Shown]) -> list[ReportSection]:
+    """The report's rows as one bar chart per indicator, for the web page (values suppressed
+    already: a "<5" draws no bar, so the chart shows nothing the table does not)."""
+    grouped: dict[str, list[Shown]] = {}
+    for r in rows:
+        grouped.setdefault(r.indicator, []).append(r)
+    sections = []
+    for indicator, items in grouped.items():
+        numbers = [float(r.value) for r in items if r.value != SUPPRESSED]
+        top = max(numbers, default=0.0) or 1.0
+        bars = [
+            ReportBar(
+                label=" · ".join(x for x in (r.agency, r.dimension) if x),
+                value=r.value,
+                width=0 if r.value == SUPPRESSED else round(100 * float(r.value) / top),
+            )
+            for r in items
+        ]
+        sections.append(
+            ReportSection(
+                indicator=indicator, title=INDICATORS.get(indicator, indicator), bars=bars
+            )
+        )
+    return sections

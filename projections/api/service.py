@@ -11,8 +11,17 @@ from typing import Final
 from projections.api import access
 from projections.api.access import Filters, ReferralView, VisibleEntry
 from projections.api.events import Recorder, View
-from projections.api.model import Alert, AuditEntry, AuditQuery, ChildAccess, ReadModel
+from projections.api.model import (
+    Alert,
+    AuditEntry,
+    AuditQuery,
+    ChildAccess,
+    ReadModel,
+    ReferralState,
+)
 from projections.api.people import Person
+from projections.reporting import indicators
+from projections.reporting.indicators import Shown
 
 INBOX_REASON: Final = "Operation Encompass notification in the recipient's inbox"
 REFERRALS_REASON: Final = "Referral shared with the recipient"
@@ -25,6 +34,16 @@ class NotFound(Exception):
 
 class ReasonRequired(Exception):
     """A chronology read without a stated reason (400)."""
+
+
+class BadMonth(Exception):
+    """A report month that is not YYYY-MM (400)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferralsRead:
+    shared: list[ReferralView]  # shared with the person: content, by child
+    ours: list[ReferralState]  # made, received or allocated by the person's agencies
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,11 +148,19 @@ class Hub:
         await self.recorder.acknowledge(person, alert, at=self.clock())
         return alert, True
 
-    async def referrals(self, person: Person, *, endpoint: str) -> list[ReferralView]:
+    async def referrals(self, person: Person, *, endpoint: str) -> ReferralsRead:
+        """Referrals shared with the person (audited per child), and the hub's state of those
+        their organisation made, receives or is allocated (ids and timers only: no child)."""
         if not access.may_read_referrals(person):
             raise NotFound
         items = await self.read_model.referrals(person.recipient_ids)
-        views = access.referral_views(items, now=self.clock())
+        shared_ids = frozenset(
+            str(i.content["referral_id"]) for i in items if i.content.get("referral_id")
+        )
+        states = await self.read_model.referral_states(access.agency_ids(person), shared_ids)
+        views = access.referral_views(
+            items, now=self.clock(), states={s.referral_id: s for s in states}
+        )
         children: dict[str, int] = {}
         for v in views:
             if v.child_id:
@@ -141,7 +168,23 @@ class Hub:
         await self._audit_each_child(
             person, children, view="referrals", endpoint=endpoint, reason=REFERRALS_REASON
         )
-        return views
+        ours = access.agency_ids(person)
+        return ReferralsRead(
+            shared=views,
+            ours=[
+                s
+                for s in states
+                if ours & {s.referrer_agency_id, s.receiving_agency_id, s.allocated_team_id}
+            ],
+        )
+
+    async def report(self, person: Person, month: str) -> list[Shown]:
+        """The partnership's indicators for a month: counts only, fewer than 5 shown as <5."""
+        try:
+            indicators.month_bounds(month)
+        except ValueError as exc:
+            raise BadMonth(str(exc)) from None
+        return indicators.shown(month, await self.read_model.report_counts(month))
 
     async def audit(self, person: Person, query: AuditQuery) -> Sequence[AuditEntry]:
         if not access.may_read_audit(person):

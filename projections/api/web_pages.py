@@ -6,7 +6,7 @@ cookie; forms that change anything are POSTs carrying the session's CSRF token.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -27,8 +27,8 @@ from projections.api.context import (
 from projections.api.model import CP_PLAN, parse_alert_id
 from projections.api.params import BadQuery, audit_query, flag, parse_filters
 from projections.api.people import Person
-from projections.api.render import local
-from projections.api.service import ChronologyRead, NotFound, ReasonRequired
+from projections.api.render import local, report_sections
+from projections.api.service import BadMonth, ChronologyRead, NotFound, ReasonRequired
 from projections.api.sessions import COOKIE, MAX_AGE, csrf_ok, encode, new_session
 
 _TEMPLATES: Final = jinja2.Environment(
@@ -270,6 +270,32 @@ async def notices(request: web.Request) -> web.Response:
     return page(request, "notices.html", entries=entries, team=person.team_id)
 
 
+async def referrals(request: web.Request) -> web.Response:
+    person = _person(request)
+    try:
+        found = await request.app[HUB].referrals(person, endpoint="GET /referrals")
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    return page(request, "referrals.html", shared=found.shared, ours=found.ours)
+
+
+def _last_month(now: datetime) -> str:
+    first = now.astimezone(LONDON).date().replace(day=1)
+    previous = first - timedelta(days=1)
+    return f"{previous:%Y-%m}"
+
+
+async def report(request: web.Request) -> web.Response:
+    person = _person(request)
+    hub = request.app[HUB]
+    month = request.query.get("month") or _last_month(hub.clock())
+    try:
+        rows = await hub.report(person, month)
+    except BadMonth as exc:
+        return error_page(request, 400, str(exc))
+    return page(request, "report.html", month=month, sections=report_sections(rows))
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
@@ -282,3 +308,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(CHILD_PAGE + "/print", print_page)
     app.router.add_get("/audit", audit)
     app.router.add_get("/notices", notices)
+    app.router.add_get("/referrals", referrals)
+    app.router.add_get("/report", report)

@@ -220,3 +220,31 @@ def test_the_responsible_team_is_told_of_reads_of_a_child_on_a_plan(stack: Stack
     ]
     assert answers[other_sw.person_id] == (200, {"team_id": other_sw.team_id, "notices": []})
     assert answers[seeded.dsl.person_id][0] == 404  # not a social worker: no notices exist
+
+
+def test_the_referrer_sees_its_referrals_state_from_the_projection(stack: Stack) -> None:
+    seeded = seed_child(stack.dsn)
+    urn = seeded.urn
+    referral_id = f"REF-{seeded.team_id}"
+    with psycopg.connect(stack.dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO referrals (referral_id, made_at, referrer_agency_id, destination,"
+            " receiving_agency_id, category, outcome, outcome_returned_at, decided_at)"
+            " VALUES (%s, now() - interval '3 days', %s, 'FRONT_DOOR', 'stockton-childrens-hub',"
+            " 'neglect', 'ADVICE_GIVEN', now() - interval '1 day', now() - interval '1 day')",
+            (referral_id, f"urn-{urn}"),
+        )
+    answers: dict[str, Any] = {}
+
+    async def scenario(client: TestClient[web.Request, web.Application]) -> None:
+        for who in (seeded.dsl, seeded.other_dsl):
+            headers = {"Authorization": f"Bearer {_token(who)}"}
+            async with client.get("/v1/referrals", headers=headers) as r:
+                answers[who.person_id] = await r.json()
+
+    run_api(stack, [seeded.dsl, seeded.other_dsl], scenario)
+    (mine,) = [s for s in answers[seeded.dsl.person_id]["ours"] if s["referral_id"] == referral_id]
+    assert (mine["status"], mine["outcome"]) == ("decided", "ADVICE_GIVEN")
+    assert mine["outcome_returned_at"] is not None
+    others = answers[seeded.other_dsl.person_id]["ours"]
+    assert referral_id not in {s["referral_id"] for s in others}

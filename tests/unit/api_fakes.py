@@ -20,10 +20,12 @@ from projections.api.model import (
     AuditEntry,
     AuditQuery,
     ChildAccess,
+    ReferralState,
     SharedItem,
     SharedReferral,
 )
 from projections.api.people import PeopleStore, Person, Role, recipients_for
+from projections.reporting.indicators import Count
 from schemas import codec
 from streams.chronology import ChronologyEntry, Source
 from streams.gateway.tokens import hash_token
@@ -186,8 +188,46 @@ class FakeReadModel:
             if r.endswith(":social_worker")
         ]
 
+    async def referral_states(
+        self, agency_ids: frozenset[str], referral_ids: frozenset[str]
+    ) -> Sequence[ReferralState]:
+        """REF-1 (shared with social workers) was made by school 111111 and is overdue."""
+        state = referral_state("REF-1", referrer="urn-111111", overdue=True)
+        mine = {state.referrer_agency_id, state.receiving_agency_id, state.allocated_team_id}
+        return [state] if agency_ids & mine or "REF-1" in referral_ids else []
+
+    async def report_counts(self, month: str) -> Sequence[Count]:
+        return [
+            Count(indicator="referrals_by_source", agency="urn-111111", dimension="FRONT_DOOR", count=7),
+            Count(indicator="referrals_by_source", agency="urn-222222", dimension="PITSTOP", count=2),
+        ]  # fmt: skip
+
     async def audit(self, query: AuditQuery) -> Sequence[AuditEntry]:
         return []
+
+
+def referral_state(referral_id: str, *, referrer: str, overdue: bool) -> ReferralState:
+    return ReferralState(
+        referral_id=referral_id,
+        referrer_agency_id=referrer,
+        destination="FRONT_DOOR",
+        receiving_agency_id="la:a",
+        allocated_team_id=None,
+        category="neglect",
+        risk_level="MEDIUM",
+        made_at=NOW - timedelta(days=4),
+        status="acknowledged",
+        rag="AMBER",
+        acknowledged_at=NOW - timedelta(days=4),
+        panel_decision=None,
+        outcome=None,
+        outcome_reason=None,
+        decided_at=None,
+        outcome_returned_at=None,
+        overdue_timer="outcome" if overdue else None,
+        overdue_deadline=NOW - timedelta(days=1) if overdue else None,
+        overdue_at=NOW - timedelta(days=1) if overdue else None,
+    )
 
 
 class FakeSink:

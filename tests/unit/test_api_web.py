@@ -3,6 +3,7 @@ cookies that cannot be forged, the audit record's content, CSV and the OpenAPI d
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -205,3 +206,41 @@ def test_a_social_worker_with_a_team_has_an_access_notices_page(api: Api) -> Non
     dsl_cookie = sign_in(api, token_of(DSL))
     assert 'href="/notices"' not in api.request("GET", "/", headers={"Cookie": dsl_cookie}).text
     assert api.request("GET", "/notices", headers={"Cookie": dsl_cookie}).status == 404
+
+
+def test_referrals_carry_the_hubs_timers_and_the_referrers_own_list(api: Api) -> None:
+    sw = A[Role.FRONT_DOOR_SOCIAL_WORKER]
+    answer = api.request("GET", "/v1/referrals", token=token_of(sw))
+    assert answer.status == 200
+    body = json.loads(answer.text)
+    (shared,) = body["referrals"]
+    assert shared["referral_id"] == "REF-1"
+    # The projection's overdue flag wins over the one-working-day estimate from the share.
+    assert shared["timer"] == "overdue"
+    assert shared["hub_status"]["overdue_timer"] == "outcome"
+    # The school that made REF-1 sees it in its own list, with no child in it.
+    mine = json.loads(api.request("GET", "/v1/referrals", token=token_of(DSL)).text)
+    assert [s["referral_id"] for s in mine["ours"]] == ["REF-1"]
+    assert "child_id" not in mine["ours"][0]
+    assert mine["referrals"] == []  # nothing about a child was shared with the DSL here
+    cookie = sign_in(api, token_of(DSL))
+    html = api.request("GET", "/referrals", headers={"Cookie": cookie}).text
+    assert "REF-1" in html
+    assert "overdue" in html
+
+
+def test_the_report_suppresses_small_numbers_in_json_csv_and_page(api: Api) -> None:
+    answer = api.request("GET", "/v1/report?month=2026-10", token=token_of(HV))
+    rows = {(r["agency"], r["value"]) for r in json.loads(answer.text)["rows"]}
+    assert rows == {("urn-111111", "7"), ("urn-222222", "<5")}
+    csv_text = api.request("GET", "/v1/report?month=2026-10&format=csv", token=token_of(HV)).text
+    assert csv_text.splitlines()[0] == "month,indicator,agency,dimension,value"
+    assert "2026-10,referrals_by_source,urn-222222,PITSTOP,<5" in csv_text
+    assert ",2," not in csv_text
+    bad = api.request("GET", "/v1/report?month=October", token=token_of(HV))
+    assert bad.status == 400
+    cookie = sign_in(api, token_of(HV))
+    html = api.request("GET", "/report?month=2026-10", headers={"Cookie": cookie}).text
+    assert "Partnership indicators, 2026-10" in html
+    assert 'style="width: 100%"' in html  # 7 is the largest shown number
+    assert 'style="width: 0%"' in html  # "<5" draws no bar
