@@ -4,7 +4,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help setup demo test unit lint up down status
+.PHONY: help setup demo test unit lint up down status bench reliability
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,3 +35,11 @@ down: ## Stop the local stack
 
 status: ## Show what is running
 	$(BIN)/hub status
+
+bench: setup ## Benchmark against the targets on a private stack: results/bench-*.json and a plot
+	$(BIN)/hub bench
+
+reliability: setup ## Fault injection and load at the issue's full sizes (long: see tests/reliability)
+	HUB_RELIABILITY_FULL=1 HUB_RELIABILITY_EVENTS=100000 HUB_RELIABILITY_KILLS=5 HUB_RELIABILITY_FUZZ=20000 \
+	HUB_RELIABILITY_LOAD_SECONDS=600 HUB_RELIABILITY_LOAD_RATE=2000 \
+	$(BIN)/pytest tests/reliability -m reliability -p no:cacheprovider --timeout=7200 -s

@@ -274,6 +274,27 @@ def register(app: faust.App, *, clock: Clock | None = None, area: AreaSource | N
     async def encompass_fold(stream: faust.StreamT[bytes]) -> None:
         await dead_letters.guarded(stream, on_by_record)
 
+    # key -> (stored JSON, its state): the timer looks at every notification each tick, and
+    # parsing the whole table every 2 s cost O(table) JSON decodes per tick (profiled: it grows
+    # with every incident ever notified); only entries whose JSON changed are parsed again.
+    parsed: dict[str, tuple[str, NotificationState]] = {}
+
+    def parsed_states() -> list[NotificationState]:
+        states: list[NotificationState] = []
+        seen: set[str] = set()
+        for key, stored in list(notifications.items()):
+            if not stored:
+                continue
+            seen.add(key)
+            cached = parsed.get(key)
+            if cached is None or cached[0] != stored:
+                cached = (stored, NotificationState.from_json(stored))
+                parsed[key] = cached
+            states.append(cached[1])
+        for gone in parsed.keys() - seen:  # a rebalance took the partition away
+            del parsed[gone]
+        return states
+
     # faust's timer decorator is untyped.
     @app.timer(  # type: ignore[untyped-decorator]
         interval=float(os.environ.get(TIMER_ENV, "2")), name="encompass-timers"
@@ -281,7 +302,7 @@ def register(app: faust.App, *, clock: Clock | None = None, area: AreaSource | N
     async def encompass_timers() -> None:
         try:
             config = areas.current().config
-            states = [NotificationState.from_json(v) for v in list(notifications.values()) if v]
+            states = parsed_states()
             due: list[EncompassDeadlineMissed | EncompassEscalated] = timers_due(
                 states, clock.now(), config
             )

@@ -1,0 +1,209 @@
+"""The benchmark's targets (issue #10), the JSON it writes, its plot and its table."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.table import Table
+
+RESULTS_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One promise: a figure from the results, compared with a bound."""
+
+    name: str
+    unit: str
+    bound: float
+    direction: Literal["at_least", "under"]
+    read: Callable[[Mapping[str, Any]], float]
+
+    def check(self, results: Mapping[str, Any]) -> dict[str, Any] | None:
+        try:
+            value = float(self.read(results))
+        except (KeyError, TypeError, ZeroDivisionError):
+            return None  # the phase was not run
+        passed = value >= self.bound if self.direction == "at_least" else value < self.bound
+        return {
+            "name": self.name,
+            # JSON has no infinity: a figure that could not be taken (no probe seen) is null.
+            "value": round(value, 3) if math.isfinite(value) else None,
+            "unit": self.unit,
+            "target": self.bound,
+            "direction": self.direction,
+            "passed": passed,
+        }
+
+
+def _ratio(results: Mapping[str, Any]) -> float:
+    return float(results["pipeline"]["events_per_s"]) / float(
+        results["raw_consume"]["events_per_s"]
+    )
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        name="pipeline throughput",
+        unit="events/s",
+        bound=10_000,
+        direction="at_least",
+        read=lambda r: r["pipeline"]["events_per_s"],
+    ),
+    Target(
+        name="pipeline / raw aiokafka consume+decode",
+        unit="ratio",
+        bound=0.25,
+        direction="at_least",
+        read=_ratio,
+    ),
+    Target(
+        name="incident -> alert in the read API, p99",
+        unit="ms",
+        bound=250,
+        direction="under",
+        read=lambda r: r["latency"]["p99_ms"] if r["latency"]["seen"] else float("inf"),
+    ),
+    Target(
+        name="projection writes / plain COPY",
+        unit="ratio",
+        bound=0.5,
+        direction="at_least",
+        read=lambda r: r["projection_writes"]["ratio"],
+    ),
+    Target(
+        name="rebuild of every projection",
+        unit="events/s",
+        bound=20_000,
+        direction="at_least",
+        read=lambda r: r["rebuild"]["events_per_s"],
+    ),
+    Target(
+        name="read API: 200-entry chronology, 50 users, p99",
+        unit="ms",
+        bound=50,
+        direction="under",
+        read=lambda r: r["read_api"]["p99_ms"],
+    ),
+)
+
+
+def check_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [c for t in TARGETS if (c := t.check(results)) is not None]
+
+
+def write_results(document: Mapping[str, Any], out_dir: Path, stamp: str) -> tuple[Path, Path]:
+    """results/bench-<stamp>.json and results/bench-latest.json (the same content)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
+    dated = out_dir / f"bench-{stamp}.json"
+    latest = out_dir / "bench-latest.json"
+    dated.write_text(text)
+    latest.write_text(text)
+    return dated, latest
+
+
+def plot(document: Mapping[str, Any], path: Path) -> Path:
+    """One figure: each measured figure beside its reference (raw rate, COPY, target)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    results = document["results"]
+    panels: list[tuple[str, list[str], list[float], float | None, str]] = []
+    if "pipeline" in results and "raw_consume" in results:
+        panels.append(
+            (
+                "Throughput (events/s)",
+                ["pipeline", "raw aiokafka"],
+                [results["pipeline"]["events_per_s"], results["raw_consume"]["events_per_s"]],
+                10_000,
+                "target 10k/s",
+            )
+        )
+    if "latency" in results:
+        lat = results["latency"]
+        unseen = lat["p99_ms"] is None  # no probe seen: draw the timeout as a lower bound
+        panels.append(
+            (
+                "Incident -> alert (ms)" + (" - none seen, > timeout" if unseen else ""),
+                ["p50", "p99"],
+                [
+                    lat["p50_ms"] or lat["probe_timeout_ms"],
+                    lat["p99_ms"] or lat["probe_timeout_ms"],
+                ],
+                250,
+                "p99 < 250",
+            )
+        )
+    if "projection_writes" in results:
+        pw = results["projection_writes"]
+        panels.append(
+            (
+                "Projection writes (rows/s)",
+                ["projector", "plain COPY"],
+                [pw["projector_rows_per_s"], pw["copy_rows_per_s"]],
+                None,
+                "",
+            )
+        )
+    if "rebuild" in results:
+        panels.append(
+            (
+                "Rebuild (events/s)",
+                ["all projections"],
+                [results["rebuild"]["events_per_s"]],
+                20_000,
+                "target 20k/s",
+            )
+        )
+    if "read_api" in results:
+        ra = results["read_api"]
+        panels.append(
+            (
+                "Chronology read, 50 users (ms)",
+                ["p50", "p99"],
+                [ra["p50_ms"], ra["p99_ms"]],
+                50,
+                "p99 < 50",
+            )
+        )
+    figure, axes = plt.subplots(1, max(1, len(panels)), figsize=(4 * max(1, len(panels)), 4))
+    axes_list = list(axes) if len(panels) > 1 else [axes]
+    for axis, (title, labels, values, bound, label) in zip(axes_list, panels, strict=False):
+        axis.bar(labels, values, color=["#2b6cb0", "#a0aec0", "#718096"][: len(values)])
+        if bound is not None:
+            axis.axhline(bound, color="#c53030", linestyle="--", label=label)
+            axis.legend(loc="best", fontsize=8)
+        axis.set_title(title, fontsize=10)
+        for index, value in enumerate(values):
+            axis.annotate(f"{value:,.0f}", (index, value), ha="center", va="bottom", fontsize=8)
+    machine = document["machine"]
+    figure.suptitle(
+        f"hub bench {document['started_at'][:19]}  {machine['cores']} cores, "
+        f"{machine['cpu_model']}, {machine['ram_gib']} GiB"
+        + ("  (quick mode)" if document["parameters"].get("quick") else ""),
+        fontsize=9,
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def table(checks: list[dict[str, Any]]) -> Table:
+    """The targets with the measured value and pass / fail."""
+    out = Table("target", "measured", "bound", "result", title="hub bench (provisional figures)")
+    for check in checks:
+        bound = ("≥ " if check["direction"] == "at_least" else "< ") + f"{check['target']:,g}"
+        verdict = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
+        value = "none seen" if check["value"] is None else f"{check['value']:,.2f}"
+        out.add_row(check["name"], f"{value} {check['unit']}", bound, verdict)
+    return out
