@@ -55,12 +55,36 @@ def master_key(environ: Mapping[str, str] | None = None) -> bytes:
 
 
 class PostgresKeyStore:
-    """erasure_keys over one lazily opened autocommit connection (thread-safe by a lock)."""
+    """erasure_keys over one lazily opened autocommit connection (thread-safe by a lock).
 
-    def __init__(self, dsn: str) -> None:
+    The database being away is not a fault of the record in hand: an operation waits and
+    retries (backing off to RETRY_CAP_S) until PostgreSQL answers, so the stage pauses and its
+    lag grows (the lag alert fires) instead of dead-lettering every event of the outage.
+    """
+
+    RETRY_FIRST_S: Final = 0.2
+    RETRY_CAP_S: Final = 5.0
+
+    def __init__(self, dsn: str, *, sleep: Any = time.sleep) -> None:
         self._dsn = dsn
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def _retrying(self, operation: Any) -> Any:
+        delay = self.RETRY_FIRST_S
+        while True:
+            try:
+                return operation()
+            except psycopg.OperationalError as exc:
+                log.warning(
+                    "key store unavailable (%s); retrying in %.1f s", type(exc).__name__, delay
+                )
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                self._sleep(delay)
+                delay = min(delay * 2, self.RETRY_CAP_S)
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -69,25 +93,28 @@ class PostgresKeyStore:
 
     def fetch(self, key_ids: Collection[str]) -> dict[str, bytes | None]:
         with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT key_id, wrapped FROM erasure_keys WHERE key_id = ANY(%s)",
-                    (list(key_ids),),
+            rows = self._retrying(
+                lambda: (
+                    self._connection()
+                    .execute(
+                        "SELECT key_id, wrapped FROM erasure_keys WHERE key_id = ANY(%s)",
+                        (list(key_ids),),
+                    )
+                    .fetchall()
                 )
-                .fetchall()
             )
-        return {str(k): (None if w is None else bytes(w)) for k, w in rows}  # type: ignore[call-overload]
+        return {str(k): (None if w is None else bytes(w)) for k, w in rows}
 
     def create(self, wrapped: Mapping[str, bytes]) -> dict[str, bytes | None]:
         ids, values = list(wrapped), list(wrapped.values())
         with self._lock:
-            conn = self._connection()
             # Concurrent workers may create the same id: the first insert wins, all read it back.
-            conn.execute(
-                "INSERT INTO erasure_keys (key_id, wrapped) "
-                "SELECT * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT (key_id) DO NOTHING",
-                (ids, values),
+            self._retrying(
+                lambda: self._connection().execute(
+                    "INSERT INTO erasure_keys (key_id, wrapped) SELECT * FROM"
+                    " unnest(%s::text[], %s::bytea[]) ON CONFLICT (key_id) DO NOTHING",
+                    (ids, values),
+                )
             )
         return self.fetch(ids)
 

@@ -78,9 +78,9 @@ def _run_with_faults(
     assert result.duplicate_shares == 0
     known = []
     if result.dead_letters.get("processing_error"):
-        # Seen with PostgreSQL restarted: the worker's key store (streams/keystore.py, erasure)
-        # reads PostgreSQL per event, and events in flight during the outage are dead-lettered
-        # as processing_error (to be replayed) instead of waiting for the database.
+        # Was seen with PostgreSQL restarted, before the key store (streams/keystore.py) waited
+        # out an outage: events in flight were dead-lettered as processing_error. Reported if
+        # it comes back.
         known.append(f"{result.dead_letters['processing_error']} processing_error dead letters")
     if lost:
         # Seen with the worker killed: faust committed an ingest partition past records it
