@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from schemas import codec
+
 # (topic, partition): where a position is kept.
 TopicPartition = tuple[str, int]
 
@@ -51,6 +53,17 @@ class SkipRecord(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def decode_or_skip(record: SourceRecord) -> codec.Decoded:
+    """The record's event, decoded; SkipRecord for a tombstone or bytes no schema here reads
+    (the log is validated before acceptance, so that means a schema missing here)."""
+    if record.value is None:
+        raise SkipRecord("tombstone")
+    try:
+        return codec.decode(record.value)
+    except codec.DecodeError as exc:
+        raise SkipRecord(type(exc).__name__) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

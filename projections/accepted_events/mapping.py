@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.model import SkipRecord, SourceRecord
-from schemas import codec
+from projections.model import SourceRecord, decode_or_skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,13 +31,7 @@ class AcceptedEventRow:
 
 def rows(record: SourceRecord) -> Sequence[AcceptedEventRow]:
     """The index row for one record of the accepted log."""
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        decoded = codec.decode(record.value)
-    except codec.DecodeError as exc:
-        # The log is validated before acceptance, so this means a schema missing here.
-        raise SkipRecord(type(exc).__name__) from None
+    decoded = decode_or_skip(record)
     event = decoded.record
     source = event["source"]
     return (

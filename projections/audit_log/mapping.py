@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.model import SkipRecord, SourceRecord
-from schemas import codec
+from projections.model import SourceRecord, decode_or_skip
 
 RECORD_VIEWED = "RecordViewed"
 
@@ -39,12 +38,7 @@ class AuditRow:
 
 def rows(record: SourceRecord) -> Sequence[AuditRow]:
     """The audit_log row for one record of hub.log.audit.v1, if it is a RecordViewed."""
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        decoded = codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    decoded = decode_or_skip(record)
     if decoded.event_type != RECORD_VIEWED:
         return ()  # shares' refusals and non-disclosures belong to the shares read model
     e = decoded.record

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from projections.model import SkipRecord, SourceRecord
-from schemas import codec
+from projections.model import SourceRecord, decode_or_skip
 
 CP_PLAN: Final = "CHILD_PROTECTION_PLAN"  # as RecordViewed.child_status names it
 LOOKED_AFTER: Final = "LOOKED_AFTER"
@@ -45,12 +44,7 @@ class StatusEventRow:
 
 def rows(record: SourceRecord) -> Sequence[StatusEventRow]:
     """The row for one accepted record, if it starts or ends a CP plan or a period looked after."""
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        decoded = codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    decoded = decode_or_skip(record)
     shape = STATUS_EVENTS.get(decoded.event_type)
     if shape is None:
         return ()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from projections.model import SkipRecord, SourceRecord
+from projections.model import SkipRecord, SourceRecord, decode_or_skip
 from schemas import codec
 
 KINDS: Final = {
@@ -77,12 +77,7 @@ class ChildRecordRow:
 
 
 def _decode(record: SourceRecord) -> codec.Decoded:
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        return codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    return decode_or_skip(record)
 
 
 def chronology_rows(record: SourceRecord) -> Sequence[ChronologyEventRow | ChronologyEntryRow]:

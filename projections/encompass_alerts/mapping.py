@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.model import SkipRecord, SourceRecord
-from schemas import codec
+from projections.model import SourceRecord, decode_or_skip
 from schemas.codec import to_json
 
 ISSUED = "EncompassNotificationIssued"
@@ -66,12 +65,7 @@ def _recipient(r: dict[str, object]) -> dict[str, object]:
 
 def rows(record: SourceRecord) -> Sequence[AlertRow]:
     """The inbox row change for one record of hub.log.encompass.v1."""
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        decoded = codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    decoded = decode_or_skip(record)
     e = decoded.record
     key = {"police_reference": e["police_reference"], "record_id": e["record_id"]}
     if decoded.event_type == ISSUED:

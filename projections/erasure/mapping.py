@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from projections.model import SkipRecord, SourceRecord
+from projections.model import SourceRecord, decode_or_skip
 from schemas import codec
 from schemas.topics import ACCEPTED, ERASURE, IDENTITY
 from streams.erasure.fields import CHILD_ROLES, subject_key_ids
@@ -67,12 +67,7 @@ def dates_of_birth(record: Mapping[str, Any]) -> dict[int, date]:
 
 
 def _decode(record: SourceRecord) -> codec.Decoded:
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        return codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    return decode_or_skip(record)
 
 
 def rows(record: SourceRecord) -> Sequence[Any]:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.model import SkipRecord, SourceRecord
-from schemas import codec
+from projections.model import SourceRecord, decode_or_skip
 from streams.referrals import wire
 
 
@@ -85,12 +84,7 @@ def _made(e: dict[str, Any]) -> ReferralRow:
 
 def rows(record: SourceRecord) -> Sequence[ReferralRow | OverdueRow]:
     """The row changes for one record of hub.log.accepted.v1 or hub.log.referrals.v1."""
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        decoded = codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    decoded = decode_or_skip(record)
     e = decoded.record
     kind = decoded.event_type
     if kind == wire.MADE:

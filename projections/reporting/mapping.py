@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.model import SkipRecord, SourceRecord
+from projections.model import SourceRecord, decode_or_skip
 from schemas import codec
 
 FACT_TYPES = frozenset(
@@ -69,12 +69,7 @@ class NotificationRow:
 
 
 def _decode(record: SourceRecord) -> codec.Decoded:
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        return codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    return decode_or_skip(record)
 
 
 def rows(record: SourceRecord) -> Sequence[FactRow | SubjectRow | NotificationRow]:

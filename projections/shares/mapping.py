@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.model import SkipRecord, SourceRecord
-from schemas import codec
+from projections.model import SourceRecord, decode_or_skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,12 +78,7 @@ Row = ShareRow | RevocationRow | RefusalRow
 
 def rows(record: SourceRecord) -> Sequence[Row]:
     """The rows for one record of hub.log.shares.v1 or hub.log.audit.v1 (others: none)."""
-    if record.value is None:
-        raise SkipRecord("tombstone")
-    try:
-        decoded = codec.decode(record.value)
-    except codec.DecodeError as exc:
-        raise SkipRecord(type(exc).__name__) from None
+    decoded = decode_or_skip(record)
     e: dict[str, Any] = decoded.record
     key: dict[str, Any] = {
         "source_event_id": e.get("source_event_id"),
