@@ -165,9 +165,10 @@ _PROCESS: dict[str, Keyring] = {}
 
 def process_keyring() -> Keyring:
     """This process's keyring (one cache for every stage), built at first use from the env."""
-    if "keyring" not in _PROCESS:
-        _PROCESS["keyring"] = build_keyring(postgres_dsn())
-    return _PROCESS["keyring"]
+    dsn = postgres_dsn()  # one per database: a test session may point at several
+    if dsn not in _PROCESS:
+        _PROCESS[dsn] = build_keyring(dsn)
+    return _PROCESS[dsn]
 
 
 def reveal_for_identity_stage(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from projections.api.pg import PgReadModel
 from projections.chronology.queries import chronology_for
+from projections.erasure.reveal import reveal_text
 from projections.model import Projection
 from schemas import codec
 from schemas.topics import ingest_topic_for_agency
@@ -119,12 +120,11 @@ def test_a_curated_entry_is_left_out_of_print_but_stays_in_the_record(
             (ids,),
         ).fetchall()
         exclude_a = published["exclude_a"]
-        assert curations[0] == (
-            a,
-            False,
-            exclude_a["curated_by_role"],
-            exclude_a["reason"],
-        )
+        target, included_flag, role, sealed_reason = curations[0]
+        assert (target, included_flag, role) == (a, False, exclude_a["curated_by_role"])
+        # The curator's reason is free text: sealed in the log and the table, opened on read.
+        assert sealed_reason.startswith("enc:v1:")
+        assert reveal_text(sealed_reason) == exclude_a["reason"]
         assert len(curations) == 4
         (record_id, child_id) = conn.execute(
             f"SELECT c.record_id, r.child_id FROM chronology_events{suffix} AS c"  # noqa: S608
