@@ -28,6 +28,7 @@ from schemas.topics import ACCEPTED, AUDIT, POLICY, SHARES, ingest_topic_for_age
 from streams import spine
 from streams.agents.sharing import agreement_in_force
 from streams.identity.identifiers import nhs_check_digit
+from streams.keystore import open_keyring
 from streams.policy import follows_event_id
 from streams.policy.decision import Delivery
 from streams.policy.relationships import Area
@@ -302,11 +303,13 @@ def test_scripted_history_shares_exactly_what_the_policy_decides_and_never_twice
         for topic, _k, kind, r in seen
         if str(r["source_event_id"]) == visit and topic == AUDIT
     }
-    assert audited[SCHOOL_DSL] == (
-        "NonDisclosureRecorded",
-        "SAFEGUARDING_DPA2018_SCH1_PARA18",
-        WITHHOLDING["reason"],
-    )
+    kind, basis, sealed_reason = audited[SCHOOL_DSL]
+    assert (kind, basis) == ("NonDisclosureRecorded", "SAFEGUARDING_DPA2018_SCH1_PARA18")
+    # The practitioner's reason is free text: sealed at ingest, opened only with its key.
+    assert isinstance(sealed_reason, str)
+    assert sealed_reason.startswith("enc:v1:")
+    with open_keyring(stack.dsn) as keyring:
+        assert keyring.reveal_text(sealed_reason) == WITHHOLDING["reason"]
     assert audited[LEAD_PRACTITIONER][:2] == ("ShareRefused", "WITHHELD")
     # The correction reached exactly who received the concern; the incident's retraction
     # after withdrawal still reached every police-basis recipient of the incident.
