@@ -102,6 +102,9 @@ def test_killing_the_stream_worker_repeatedly_loses_and_doubles_nothing(
     assert hub.restarts["worker"] >= KILLS
 
 
+# The default suite already SIGKILLs the projector four times mid-batch
+# (tests/integration/test_projector_crash.py); this full-pipeline version runs with the others.
+@pytest.mark.reliability_full
 @pytest.mark.timeout(900)
 def test_killing_the_projector_repeatedly_loses_and_doubles_nothing(
     hub: Hub, capsys: pytest.CaptureFixture[str]
