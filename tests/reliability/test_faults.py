@@ -92,6 +92,9 @@ def _run_with_faults(
     assert result.accepted_once == len(messages)
 
 
+# The default suite SIGKILLs the worker mid-history in tests/integration/test_sharing_stage.py;
+# this repeated, full-pipeline version runs in `make reliability` (the suite's time budget).
+@pytest.mark.reliability_full
 @pytest.mark.timeout(900)
 def test_killing_the_stream_worker_repeatedly_loses_and_doubles_nothing(
     hub: Hub, capsys: pytest.CaptureFixture[str]
