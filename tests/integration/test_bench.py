@@ -14,7 +14,14 @@ import pytest
 
 from ops.bench.report import TARGETS
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Runs with `make reliability` (2-3 minutes: over the suite's budget); `hub bench` itself was
+# last run in full for the README's figures.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.reliability,
+    pytest.mark.reliability_full,
+]
 
 PHASES = ("pipeline", "raw_consume", "projection_writes", "read_api", "latency", "rebuild")
 
