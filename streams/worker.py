@@ -7,6 +7,7 @@ import sys
 from prometheus_client import start_http_server
 
 from streams.app import create_app
+from streams.internal_topics import create_missing, internal_topics
 from streams.logs import configure_logging, logging_config
 from streams.settings import Settings
 
@@ -21,6 +22,8 @@ def main() -> None:
     # faust (mode) replaces the root handlers when its worker starts: hand it the same set-up,
     # so its own lines are JSON too.
     app.conf.logging_config = logging_config("worker")
+    # Before faust's consumer subscribes: see streams/internal_topics.py for the race this closes.
+    create_missing(settings.kafka_bootstrap, internal_topics(app), settings.kafka_client_options())
     # --without-web: faust's worker command turns the web server back on by default, whatever
     # web_enabled says, and it would serve tables unauthenticated (and take port 6066).
     # --quiet: no banner on stdout (the log is JSON lines only).

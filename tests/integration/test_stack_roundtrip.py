@@ -8,11 +8,12 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from ops.migrations import apply_migrations
 from ops.topics import apply_topics
 from schemas.topics import TOPICS
+from streams.internal_topics import InternalTopic, create_missing
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -65,6 +66,27 @@ def test_declared_topics_exist_with_their_partitions_and_retention(stack: Stack)
     for spec in TOPICS:
         assert len(described[spec.name]["partitions"]) == spec.partitions, spec.name
     assert not apply_topics(stack.bootstrap).changed, "a second apply must change nothing"
+
+
+def test_the_worker_creates_its_missing_internal_topics_before_subscribing(
+    stack: Stack, unique_name: str
+) -> None:
+    wanted = [
+        InternalTopic(f"{unique_name}-screened", 4),
+        InternalTopic(f"{unique_name}-t-changelog", 2, {"cleanup.policy": "compact"}),
+    ]
+    assert create_missing(stack.bootstrap, wanted) == [t.name for t in wanted]
+    admin = KafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    try:
+        described = {t["name"]: t for t in admin.describe_topics([t.name for t in wanted])}
+        configs = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, f"{unique_name}-t-changelog")]
+        )
+    finally:
+        admin.close()
+    assert [len(described[t.name]["partitions"]) for t in wanted] == [4, 2]
+    assert configs["topic"][f"{unique_name}-t-changelog"]["cleanup.policy"]["value"] == "compact"
+    assert create_missing(stack.bootstrap, wanted) == [], "existing topics are left alone"
 
 
 def test_migrations_are_applied_once_and_recorded(stack: Stack) -> None:
