@@ -83,8 +83,11 @@ def seal(plaintext: str, *, key_ids: Sequence[str], key: bytes) -> str:
 def parse(text: str) -> Token | None:
     """The token `text` is, or None when it is not exactly one token."""
     found = TOKEN_RE.fullmatch(text)
-    if found is None:
-        return None
+    return None if found is None else token_of(found)
+
+
+def token_of(found: re.Match[str]) -> Token | None:
+    """The token a TOKEN_RE match found (None for a shortened one)."""
     body = found.group(2)
     if len(body) % 4 == 1:  # not a length base64 produces: a shortened token
         return None

@@ -153,7 +153,7 @@ class Keyring:
             return text
 
         def one(found: re.Match[str]) -> str:
-            token = envelope.parse(found.group(0))
+            token = envelope.token_of(found)
             return ERASED if token is None else self.open(token)
 
         return TOKEN_RE.sub(one, text)
