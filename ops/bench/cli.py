@@ -49,7 +49,7 @@ def bench(
     removed by the run): pipeline vs raw consume, alert latency, projection writes vs COPY,
     rebuild, read API. Writes JSON and a plot; prints the targets with pass / fail."""
     # Imported here: `hub` itself starts without the benchmark's clients and matplotlib.
-    from ops.bench.report import plot, table, write_results
+    from ops.bench.report import explain, plot, table, write_results
     from ops.bench.run import BenchParameters, run_bench
     from ops.processes import StackError
 
@@ -85,6 +85,8 @@ def bench(
     picture = plot(document, out_dir / f"bench-{stamp}.png")
     plot(document, out_dir / "bench-latest.png")
     console.print(table(document["targets"]))
+    for line in explain(document):
+        console.print(line)
     machine = document["machine"]
     console.print(
         f"machine: {machine['cores']} cores, {machine['cpu_model']}, {machine['ram_gib']} GiB; "

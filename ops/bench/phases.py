@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import psycopg
 from aiokafka import AIOKafkaConsumer
+from kafka import KafkaAdminClient
 from psycopg import sql
 
 from ops.bench.env import BenchStack
@@ -33,6 +34,7 @@ from ops.publish import Outgoing
 from projections import registry, store, tables
 from projections.model import SkipRecord, SourceRecord, row_values
 from projections.rebuild import rebuild_async
+from projections.runner import end_offsets
 from schemas import codec
 from schemas.topics import ACCEPTED, INGEST_KINDS, ingest_topic
 
@@ -57,6 +59,7 @@ def pipeline(
     """Produce the messages to the ingest topics as fast as the producer goes, and time until
     every read model has caught up (accepted, chronology, shares, alerts, audit...)."""
     before = _accepted(bench.dsn)
+    written_before = messages_written(bench.bootstrap)
     total = len(messages)
     started = time.monotonic()
     produce(bench.bootstrap, messages)
@@ -69,7 +72,11 @@ def pipeline(
         progress=lambda n: progress(n - before, total),
     )
     seconds = caught.at - started
+    # Everything the run wrote, ingest excluded: every stage's outputs, internal topics and
+    # table changelogs; each is a message some faust agent produced and most are consumed again.
+    written = messages_written(bench.bootstrap) - written_before
     return {
+        "messages_written_per_event": round(written / total, 2),
         "events": total,
         "accepted": caught.accepted - before,
         "seconds": round(seconds, 3),
@@ -77,6 +84,19 @@ def pipeline(
         "events_per_s": round(total / seconds, 1),
         "dead_letters_by_reason": dead_letter_reasons(bench.dsn),
     }
+
+
+def messages_written(bootstrap: str) -> int:
+    """The sum of the end offsets of every topic the hub writes (not the agencies' ingest
+    topics, Kafka's own or the bench's floor topics)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hub-bench-count")
+    try:
+        listed = admin.list_topics()
+    finally:
+        admin.close()
+    ingest = {ingest_topic(k) for k in INGEST_KINDS}
+    names = [t for t in listed if t not in ingest and not t.startswith(("__", "bench-floor-"))]
+    return sum(end for _b, end in asyncio.run(end_offsets(bootstrap, names)).values())
 
 
 def _accepted(dsn: str) -> int:
@@ -303,11 +323,15 @@ def _probe_template(
     raise RuntimeError("no Encompass alert in an inbox with a demo login: nothing to probe with")
 
 
-def _probe(template: dict[str, Any], number: int) -> Outgoing:
+def _probe_reference(template: dict[str, Any], tag: str, number: int) -> str:
+    return f"{template['police_reference']}-{tag}{number:04d}"
+
+
+def _probe(template: dict[str, Any], reference: str) -> Outgoing:
     record = copy.deepcopy(template)
     now = datetime.now(UTC)
     record["event_id"] = uuid.uuid4()
-    record["police_reference"] = f"{template['police_reference']}-P{number:04d}"
+    record["police_reference"] = reference
     record["recorded_at"] = now
     record["occurred_at"] = now - timedelta(minutes=20)
     (out,), _refused = encode_all([record], now=now + timedelta(seconds=1))
@@ -337,11 +361,13 @@ def latency(
     progress: Progress,
     probe_timeout_s: float = 30.0,
     budget_s: float = 180.0,
+    tag: str = "P",
 ) -> dict[str, Any]:
     """IncidentRecorded produced -> its alert in the Key Adult's inbox (GET /v1/schools/{urn}/
     alerts), one probe at a time, while ``background`` events flow at ``rate`` per second.
     Probing stops after ``budget_s`` (a pipeline slower than the background load falls ever
-    further behind, and each probe then waits for the whole backlog)."""
+    further behind, and each probe then waits for the whole backlog). ``tag`` keeps one run's
+    probe references apart from another's."""
     template, reader, path = _probe_template(bench, scenario_events)
     token = bench.token(reader)
     url = f"{bench.api_url}{path}"
@@ -368,8 +394,8 @@ def latency(
                 for number in range(probes):
                     if time.monotonic() > deadline:
                         break
-                    probe = _probe(template, number)
-                    reference = f"{template['police_reference']}-P{number:04d}"
+                    reference = _probe_reference(template, tag, number)
+                    probe = _probe(template, reference)
                     started = time.perf_counter()
                     sender.send(probe.topic, key=probe.key, value=probe.value)
                     sender.flush()

@@ -97,6 +97,38 @@ def check_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [c for t in TARGETS if (c := t.check(results)) is not None]
 
 
+def ceilings(results: Mapping[str, Any]) -> dict[str, Any]:
+    """What the measured floors allow, whatever the hub's own code costs: the figures that say
+    whether a target is reachable on this machine with this design.
+
+    - faust: an event makes the worker write M messages; one faust agent passes F messages/s
+      (consume one, produce one); so no faust pipeline of this shape exceeds F / M events/s.
+    - read API: U users, each waiting for its answer before asking again, at X answers/s wait
+      U / X on average (Little's law); one user's service time S bounds X at 1 / S per process.
+    """
+    out: dict[str, Any] = {}
+    pipeline, floor = results.get("pipeline"), results.get("faust_floor")
+    if pipeline and floor and pipeline.get("messages_written_per_event"):
+        per_event = float(pipeline["messages_written_per_event"])
+        out["faust_events_per_s"] = round(float(floor["messages_per_s"]) / per_event, 1)
+        out["faust_events_per_s_explained"] = (
+            f"faust passes {floor['messages_per_s']:,.0f} messages/s through one agent here; "
+            f"each event makes the worker write {per_event:.1f} messages"
+        )
+        # For 10,000 events/s at this fan-out, one agent would need to pass this many messages/s.
+        out["faust_messages_per_s_needed_for_target"] = round(10_000 * per_event)
+    one, many = results.get("read_api_one_user"), results.get("read_api")
+    if one and many and one.get("requests_per_s"):
+        service_ms = 1000.0 / float(one["requests_per_s"])
+        out["read_api_service_ms"] = round(service_ms, 1)
+        out["read_api_mean_ms_at_users_bound"] = round(
+            float(many["users"]) * 1000.0 / max(float(many["requests_per_s"]), 1e-9), 1
+        )
+        # 50 users all under 50 ms need at least this many answers per second.
+        out["read_api_answers_per_s_needed_for_target"] = round(float(many["users"]) / 0.050)
+    return out
+
+
 def write_results(document: Mapping[str, Any], out_dir: Path, stamp: str) -> tuple[Path, Path]:
     """results/bench-<stamp>.json and results/bench-latest.json (the same content)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -121,10 +153,25 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
         panels.append(
             (
                 "Throughput (events/s)",
-                ["pipeline", "raw aiokafka"],
-                [results["pipeline"]["events_per_s"], results["raw_consume"]["events_per_s"]],
+                ["pipeline", "faust ceiling", "raw aiokafka"],
+                [
+                    results["pipeline"]["events_per_s"],
+                    document.get("ceilings", {}).get("faust_events_per_s", 0.0),
+                    results["raw_consume"]["events_per_s"],
+                ],
                 10_000,
                 "target 10k/s",
+            )
+        )
+    if "latency_sustainable" in results and results["latency_sustainable"]["p99_ms"]:
+        lat = results["latency_sustainable"]
+        panels.append(
+            (
+                f"Incident -> alert at {lat['background_target_per_s']:g}/s (ms)",
+                ["p50", "p99"],
+                [lat["p50_ms"], lat["p99_ms"]],
+                250,
+                "p99 < 250",
             )
         )
     if "latency" in results:
@@ -132,7 +179,8 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
         unseen = lat["p99_ms"] is None  # no probe seen: draw the timeout as a lower bound
         panels.append(
             (
-                "Incident -> alert (ms)" + (" - none seen, > timeout" if unseen else ""),
+                f"Incident -> alert at {lat['background_target_per_s']:g}/s (ms)"
+                + (" - none seen, > timeout" if unseen else ""),
                 ["p50", "p99"],
                 [
                     lat["p50_ms"] or lat["probe_timeout_ms"],
@@ -167,9 +215,13 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
         ra = results["read_api"]
         panels.append(
             (
-                "Chronology read, 50 users (ms)",
-                ["p50", "p99"],
-                [ra["p50_ms"], ra["p99_ms"]],
+                "Chronology read (ms)",
+                ["1 user p99", f"{ra['users']} users p50", f"{ra['users']} users p99"],
+                [
+                    results.get("read_api_one_user", {}).get("p99_ms", 0.0),
+                    ra["p50_ms"],
+                    ra["p99_ms"],
+                ],
                 50,
                 "p99 < 50",
             )
@@ -182,6 +234,8 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
             axis.axhline(bound, color="#c53030", linestyle="--", label=label)
             axis.legend(loc="best", fontsize=8)
         axis.set_title(title, fontsize=10)
+        if title.startswith("Throughput"):
+            axis.set_yscale("log")  # the pipeline and the raw rate are orders of magnitude apart
         for index, value in enumerate(values):
             axis.annotate(f"{value:,.0f}", (index, value), ha="center", va="bottom", fontsize=8)
     machine = document["machine"]
@@ -196,6 +250,37 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+def explain(document: Mapping[str, Any]) -> list[str]:
+    """Lines under the table: the ceilings and the figures the targets alone do not show."""
+    results, ceiling = document["results"], document.get("ceilings", {})
+    lines: list[str] = []
+    if "faust_events_per_s" in ceiling:
+        lines.append(
+            f"faust ceiling: {ceiling['faust_events_per_s']:,.0f} events/s "
+            f"({ceiling['faust_events_per_s_explained']}); 10,000 events/s at this fan-out needs "
+            f"{ceiling['faust_messages_per_s_needed_for_target']:,} messages/s through one agent"
+        )
+    sustained = results.get("latency_sustainable")
+    if sustained:
+        seen = (
+            "none seen"
+            if sustained["p99_ms"] is None
+            else (f"p50 {sustained['p50_ms']:,.0f} ms, p99 {sustained['p99_ms']:,.0f} ms")
+        )
+        lines.append(
+            f"incident -> alert at a sustainable {sustained['background_target_per_s']:g} "
+            f"events/s background: {seen} ({sustained['seen']} probes)"
+        )
+    if "read_api_service_ms" in ceiling:
+        lines.append(
+            f"read API: one reader's service time {ceiling['read_api_service_ms']:,.1f} ms; "
+            f"{results['read_api']['users']} users under 50 ms need "
+            f"{ceiling['read_api_answers_per_s_needed_for_target']:,} answers/s, measured "
+            f"{results['read_api']['requests_per_s']:,.0f}/s"
+        )
+    return lines
 
 
 def table(checks: list[dict[str, Any]]) -> Table:

@@ -23,7 +23,17 @@ pytestmark = [
     pytest.mark.reliability_full,
 ]
 
-PHASES = ("pipeline", "raw_consume", "projection_writes", "read_api", "latency", "rebuild")
+PHASES = (
+    "pipeline",
+    "raw_consume",
+    "faust_floor",
+    "projection_writes",
+    "read_api_one_user",
+    "read_api",
+    "latency_sustainable",
+    "latency",
+    "rebuild",
+)
 
 
 def _positive(value: object) -> bool:
@@ -73,6 +83,10 @@ def test_quick_bench_writes_its_results_and_plot(
         ("read_api", "p99_ms"),
         ("latency", "p50_ms"),
         ("latency", "p99_ms"),
+        ("latency_sustainable", "p99_ms"),
+        ("faust_floor", "messages_per_s"),
+        ("pipeline", "messages_written_per_event"),
+        ("read_api_one_user", "p99_ms"),
     ]:
         assert _positive(results[phase][figure]), (phase, figure, results[phase][figure])
     assert results["read_api"]["errors"] == 0
@@ -80,6 +94,17 @@ def test_quick_bench_writes_its_results_and_plot(
     assert results["latency"]["seen"] == results["latency"]["probes"] > 0
     assert results["rebuild"]["records"] >= latest["parameters"]["rebuild_events"]
     assert results["read_api"]["p99_ms"] >= results["read_api"]["p50_ms"]
+    # Every event makes the worker write more than the accepted copy of itself.
+    assert pipeline["messages_written_per_event"] > 1
+    assert results["faust_floor"]["messages"] == pipeline["events"]
+    ceilings = latest["ceilings"]
+    assert ceilings["faust_events_per_s"] == pytest.approx(
+        results["faust_floor"]["messages_per_s"] / pipeline["messages_written_per_event"], rel=0.01
+    )
+    assert ceilings["read_api_answers_per_s_needed_for_target"] == round(
+        results["read_api"]["users"] / 0.050
+    )
+    assert "faust ceiling:" in run.stdout
 
     checks = latest["targets"]
     assert [c["name"] for c in checks] == [t.name for t in TARGETS]
