@@ -5,13 +5,19 @@
   referral_id onto ``<app id>-referrals-by-id`` (origin headers carried for dead letters). A
   ReferralMade naming no child never reaches the spine, so it is routed here, as named.
 - ``referrals-spine`` (the spine, keyed by record id): child protection plans, looked-after
-  periods and step-ups / step-downs fold into ``referral-open-cases`` (record id -> open
-  social care teams); each ReferralMade is routed per child by streams.referrals.rules (the
-  allocated team is told when the child is open to social care) and the ReferralRouted goes
-  to the by-id topic.
+  periods and step-ups / step-downs fold into ``referral-open-cases`` (record id ->
+  streams.referrals.cases.RecordCases: the record's openings and closings with their times,
+  and the referrals about it); each ReferralMade is routed per child by streams.referrals.rules,
+  the allocated team told when the child was open to social care when the referral was made
+  (as of its occurred_at, from everything known of the record, not from arrival order). A
+  change arriving after a referral it concerns re-routes it. Each ReferralRouted goes to the
+  by-id topic.
 - ``referrals-fold`` (the by-id topic): everything folds into ``referrals`` (referral id ->
-  ids, times and statuses, never content). ReferralRouted and a timer's ReferralOverdue folded
-  for the first time are published to hub.log.referrals.v1; every outcome, once the referral
+  ids, times and statuses, never content). The referral's route is a function of its records'
+  latest routings (streams.referrals.state.effective_route); each time it changes, a
+  ReferralRouted saying the referral's route is published to hub.log.referrals.v1 (so the last
+  one published is the route, whichever record's routing arrived first). A timer's
+  ReferralOverdue folded for the first time is published too; every outcome, once the referral
   is known, goes back to the referrer as ReferralOutcomeReturned (the closed loop), whichever
   arrived first.
 - metrics (streams.metrics): referrals routed by destination and reason, overdue by timer and
@@ -21,14 +27,13 @@
   the by-id topic: tables are only written while processing a stream, and a timer may fire
   twice before its first event folds back.
 
-Routing uses what ``referral-open-cases`` holds when the referral reaches the spine: a plan
-recorded after the referral does not re-route it. Outputs are sent before the table is
-written, so a crash between the two re-derives the same events (same ids) on redelivery.
+A plan started after the referral was made never re-routes it. Outputs are sent before the
+table is written, so a crash between the two re-derives the same events (same ids) on
+redelivery.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -40,8 +45,9 @@ from schemas import codec, topics
 from streams import metrics, spine
 from streams.agents.dead_letters import SOURCE_KEY_HEADER, DeadLetters, origin_headers
 from streams.clock import Clock, OffsetClock, offset_file
+from streams.referrals import cases, wire
 from streams.referrals import state as referral
-from streams.referrals import wire
+from streams.referrals.cases import CaseChange, RecordCases
 from streams.referrals.rules import DEFAULT_RULES, Rag, Rules, load_rules, route
 from streams.referrals.state import ReferralState, Rejected, TimerKind
 
@@ -125,6 +131,17 @@ def register(app: faust.App, *, clock: Clock | None = None, rules: Rules | None 
             )
             await to_by_id(referral_id, codec.encode(event_type, routed), _forward_headers(event))
 
+    async def send_routing(
+        made: dict[str, Any], held: cases.Held, record_id: str, event: Any
+    ) -> None:
+        decided = route(wire.facts_of(made), config, allocated_team_id=held.team)
+        event_type, routed = wire.routed_record(
+            made, decided, record_id=record_id, trigger_event_id=held.trigger
+        )
+        await to_by_id(
+            str(made["referral_id"]), codec.encode(event_type, routed), _forward_headers(event)
+        )
+
     async def on_spine(event: Any) -> None:
         headers = spine.read_spine_headers(event.headers or {})
         kind = headers.event_type
@@ -132,22 +149,52 @@ def register(app: faust.App, *, clock: Clock | None = None, rules: Rules | None 
             return
         record = codec.decode(event.value).record
         record_id = headers.record_id
-        open_now: dict[str, str] = json.loads(open_cases.get(record_id) or "{}")
-        if kind in _OPENS:
+        current = RecordCases.from_json(open_cases.get(record_id))
+        if kind == wire.MADE:
+            updated, held = cases.referral_arrived(
+                current,
+                referral_id=str(record["referral_id"]),
+                made_at=record["occurred_at"],
+                made=wire.routing_made(record),
+            )
+            await send_routing(wire.made_of(held.made), held, record_id, event)
+        else:
+            opens = kind in _OPENS
             team = record.get("responsible_team_id") or record["source"]["agency_id"]
-            open_now[_OPENS[kind]] = str(team)
-            open_cases[record_id] = json.dumps(open_now, sort_keys=True)
+            change = CaseChange(
+                event_id=str(record["event_id"]),
+                slot=_OPENS[kind] if opens else _CLOSES[kind],
+                opens=opens,
+                at=record["occurred_at"],
+                team=str(team) if opens else None,
+            )
+            updated, rerouted = cases.case_changed(current, change)
+            for held in rerouted:
+                await send_routing(wire.made_of(held.made), held, record_id, event)
+        if updated != current:
+            open_cases[record_id] = updated.to_json()
+
+    async def publish_route(
+        referral_id: str, record: dict[str, Any], before: ReferralState, after: ReferralState
+    ) -> None:
+        """Publish the referral's route when a record's routing changed it (the incoming
+        routing itself, or the route it leaves in force, derived with an id of its own)."""
+        was, now = referral.effective_route(before.routes), referral.effective_route(after.routes)
+        if now is None or (
+            was is not None and (was.record_id, was.route) == (now.record_id, now.route)
+        ):
             return
-        if kind in _CLOSES:
-            open_now.pop(_CLOSES[kind], None)
-            open_cases[record_id] = json.dumps(open_now, sort_keys=True)
-            return
-        team = next((open_now[slot] for slot in ("cp", "lac", "case") if slot in open_now), None)
-        decided = route(wire.facts_of(record), config, allocated_team_id=team)
-        event_type, routed = wire.routed_record(record, decided, record_id=record_id)
-        await to_by_id(
-            str(record["referral_id"]), codec.encode(event_type, routed), _forward_headers(event)
-        )
+        if (now.record_id, now.route) == (record["record_id"] or "", wire.route_of(record)):
+            out = record
+        else:
+            _, out = wire.routed_record(
+                wire.made_of_routed(record),
+                now.route,
+                record_id=now.record_id or None,
+                trigger_event_id=str(record["event_id"]),
+            )
+        await publish(referral_id, wire.ROUTED, out)
+        metrics.REFERRALS_ROUTED.labels(now.route.destination.value, now.route.reason.name).inc()
 
     def state_of(referral_id: str) -> ReferralState:
         stored = table.get(referral_id)
@@ -164,7 +211,9 @@ def register(app: faust.App, *, clock: Clock | None = None, rules: Rules | None 
                 destination=wire.facts_of(r).named_destination,
             )
         if event_type == wire.ROUTED:
-            return referral.routed(current, wire.route_of(r))
+            return referral.routed(
+                current, wire.route_of(r), record_id=r["record_id"], event_id=event_id
+            )
         if event_type == wire.ACKNOWLEDGED:
             return referral.acknowledged(current, r["occurred_at"])
         if event_type == wire.TRIAGED:
@@ -195,16 +244,12 @@ def register(app: faust.App, *, clock: Clock | None = None, rules: Rules | None 
         except Rejected as exc:
             await dead_letters.send(event, exc.code, f"{decoded.event_type}: {exc}")
             return
-        if decoded.event_type == wire.ROUTED:
-            # Every child's routing is a fact (the allocated team of each child is told);
-            # the first one decides the referral's receiving team and timers.
-            await publish(referral_id, decoded.event_type, record)
         if folded is None:
             return
         known = folded.destination or folded.named_destination
         destination = known.value if known else "unrouted"
         if decoded.event_type == wire.ROUTED:
-            metrics.REFERRALS_ROUTED.labels(destination, str(record["reason"])).inc()
+            await publish_route(referral_id, record, current, folded)
         if decoded.event_type == wire.OVERDUE:
             await publish(referral_id, decoded.event_type, record)
             metrics.REFERRALS_OVERDUE.labels(str(record["timer"]), destination).inc()

@@ -20,6 +20,13 @@ deadline: not met at all, or met later (a late answer still counts as overdue in
 indicators). Overdue detection is a pure function of (state, now, rules); each missed
 (timer, deadline) is raised once. Events for one referral can arrive in any order (outcome
 before the referral, a re-rating before the first rating): the state keeps times, not order.
+
+Routing: a referral about several children is routed once per child record (and re-routed when
+a record's social care involvement as of the referral turns out different: see
+streams.referrals.cases). The state keeps the latest routing of each record; the referral's own
+route is a function of that set, never of which record's routing arrived first: the allocated
+team of the first record (by record id) whose child is open to social care, else the first
+record's route (routes as named differ only in the record). See `effective_route`.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from streams.referrals.rules import Destination, Rag, Route, Rules
+from streams.referrals.rules import Destination, Rag, Route, RouteReason, Rules
 from streams.referrals.workhours import add_working_time
 
 
@@ -95,6 +102,15 @@ class Missed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RecordRoute:
+    """The latest routing of a referral for one child record ("" : the referral names none)."""
+
+    record_id: str
+    route: Route
+    event_id: str  # the ReferralRouted that said it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReferralState:
     """What the hub tracks for one referral (keyed by referral_id)."""
 
@@ -106,6 +122,7 @@ class ReferralState:
     destination: Destination | None = None  # after routing
     receiving_agency_id: str | None = None
     routed: bool = False
+    routes: tuple[RecordRoute, ...] = ()  # in record_id order
     acknowledged_at: datetime | None = None
     decided_at: datetime | None = None  # PiTstop panel decision
     ratings: tuple[Rating, ...] = ()  # in rated_at order
@@ -134,6 +151,18 @@ class ReferralState:
                 "destination": self.destination,
                 "receiving_agency_id": self.receiving_agency_id,
                 "routed": self.routed,
+                "routes": [
+                    [
+                        r.record_id,
+                        r.event_id,
+                        r.route.destination,
+                        r.route.receiving_agency_id,
+                        r.route.reason,
+                        r.route.rule,
+                        r.route.allocated_team_id,
+                    ]
+                    for r in self.routes
+                ],
                 "acknowledged_at": _t(self.acknowledged_at),
                 "decided_at": _t(self.decided_at),
                 "ratings": [[r.rag, _t(r.rated_at), r.event_id] for r in self.ratings],
@@ -157,6 +186,20 @@ class ReferralState:
             destination=_dest(d["destination"]),
             receiving_agency_id=d["receiving_agency_id"],
             routed=d["routed"],
+            routes=tuple(
+                RecordRoute(
+                    record_id=record,
+                    event_id=event_id,
+                    route=Route(
+                        destination=Destination(dest),
+                        receiving_agency_id=receiving,
+                        reason=RouteReason(reason),
+                        rule=rule,
+                        allocated_team_id=team,
+                    ),
+                )
+                for record, event_id, dest, receiving, reason, rule, team in d.get("routes", [])
+            ),
             acknowledged_at=_p(d["acknowledged_at"]),
             decided_at=_p(d["decided_at"]),
             ratings=tuple(
@@ -228,15 +271,37 @@ def made(
     )
 
 
-def routed(state: ReferralState, route: Route) -> ReferralState | None:
-    """Record where the hub sent it (the first routing stands; None if already routed)."""
-    if state.routed:
+def effective_route(routes: Iterable[RecordRoute]) -> RecordRoute | None:
+    """The referral's route from its records' routings, whatever order they arrived in: the
+    first record (by id) whose child's allocated team is told, else the first record."""
+    ordered = sorted(routes, key=lambda r: r.record_id)
+    told = [r for r in ordered if r.route.allocated_team_id is not None]
+    candidates = told or ordered
+    return candidates[0] if candidates else None
+
+
+def routed(
+    state: ReferralState, route: Route, *, record_id: str | None = None, event_id: str = ""
+) -> ReferralState | None:
+    """Record one record's routing (the latest for a record replaces the one before; None when
+    it says nothing new). The referral's destination and receiving team follow
+    `effective_route`."""
+    key = record_id or ""
+    current = next((r for r in state.routes if r.record_id == key), None)
+    if current is not None and current.route == route:
         return None
+    entry = RecordRoute(record_id=key, route=route, event_id=event_id)
+    routes = tuple(
+        sorted((*(r for r in state.routes if r.record_id != key), entry), key=lambda r: r.record_id)
+    )
+    chosen = effective_route(routes)
+    assert chosen is not None  # routes holds at least `entry`
     return replace(
         state,
         routed=True,
-        destination=route.destination,
-        receiving_agency_id=route.receiving_agency_id,
+        routes=routes,
+        destination=chosen.route.destination,
+        receiving_agency_id=chosen.route.receiving_agency_id,
     )
 
 

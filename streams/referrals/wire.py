@@ -38,8 +38,13 @@ MANAGER_ROLE: Final = "Team manager"
 _CHILD_ROLES: Final = frozenset({"CHILD", "UNBORN_CHILD"})
 
 
-def routed_event_id(made_event_id: str, record_id: str | None) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, f"{ROUTED}:{made_event_id}:{record_id or ''}")
+def routed_event_id(
+    made_event_id: str, record_id: str | None, trigger_event_id: str | None = None
+) -> uuid.UUID:
+    """A routing's id: the referral's first routing for a record, or a later re-routing (or a
+    change of the referral's route) caused by the event `trigger_event_id`."""
+    name = f"{ROUTED}:{made_event_id}:{record_id or ''}"
+    return uuid.uuid5(NAMESPACE, name if trigger_event_id is None else f"{name}:{trigger_event_id}")
 
 
 def returned_event_id(outcome_event_id: str) -> uuid.UUID:
@@ -81,14 +86,18 @@ def facts_of(record: Mapping[str, Any]) -> ReferralFacts:
 
 
 def routed_record(
-    made: Mapping[str, Any], route: Route, *, record_id: str | None
+    made: Mapping[str, Any],
+    route: Route,
+    *,
+    record_id: str | None,
+    trigger_event_id: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """ReferralRouted for one child record (times copied from the ReferralMade)."""
+    """ReferralRouted for one child record (times copied from the ReferralMade); a re-routing
+    names the event that caused it (see `routed_event_id`)."""
     made_id = str(made["event_id"])
+    ident = routed_event_id(made_id, record_id, trigger_event_id)
     return ROUTED, {
-        **_envelope(
-            ROUTED, routed_event_id(made_id, record_id), made["occurred_at"], made["recorded_at"]
-        ),
+        **_envelope(ROUTED, ident, made["occurred_at"], made["recorded_at"]),
         "referral_id": made["referral_id"],
         "referral_event_id": uuid.UUID(made_id),
         "record_id": record_id,
@@ -99,6 +108,45 @@ def routed_record(
         "rule": route.rule,
         "allocated_team_id": route.allocated_team_id,
         "referrer_agency_id": made["source"]["agency_id"],
+    }
+
+
+def routing_made(made: Mapping[str, Any]) -> dict[str, Any]:
+    """What re-routing a referral needs of its ReferralMade, as JSON (no summary, no subjects)."""
+    return {
+        "event_id": str(made["event_id"]),
+        "occurred_at": made["occurred_at"].isoformat(),
+        "recorded_at": made["recorded_at"].isoformat(),
+        "referral_id": made["referral_id"],
+        "destination": made["destination"],
+        "source": {
+            "agency_id": made["source"]["agency_id"],
+            "agency_kind": made["source"]["agency_kind"],
+        },
+        "risk_level": made.get("risk_level"),
+        "category": made["category"],
+        "service_name": made.get("service_name"),
+    }
+
+
+def made_of(routing: Mapping[str, Any]) -> dict[str, Any]:
+    """`routing_made`'s JSON back as the fields `routed_record` and `facts_of` read."""
+    return {
+        **routing,
+        "occurred_at": datetime.fromisoformat(routing["occurred_at"]),
+        "recorded_at": datetime.fromisoformat(routing["recorded_at"]),
+    }
+
+
+def made_of_routed(routed: Mapping[str, Any]) -> dict[str, Any]:
+    """The ReferralMade fields a ReferralRouted carries (to derive another routing of it)."""
+    return {
+        "event_id": str(routed["referral_event_id"]),
+        "occurred_at": routed["occurred_at"],
+        "recorded_at": routed["recorded_at"],
+        "referral_id": routed["referral_id"],
+        "destination": routed["named_destination"],
+        "source": {"agency_id": routed["referrer_agency_id"]},
     }
 
 
