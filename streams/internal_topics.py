@@ -46,6 +46,11 @@ def internal_topics(app: faust.App) -> list[InternalTopic]:
     return sorted(found.values(), key=lambda t: t.name)
 
 
+def consumed_topics(app: faust.App) -> list[str]:
+    """Every topic the app's agents read (shared and internal): what its group's lag covers."""
+    return sorted({name for agent in app.agents.values() for name in agent.channel.topics})
+
+
 def _cleanup(compacting: bool | None, deleting: bool | None) -> dict[str, str]:
     policies = [p for p, on in (("compact", compacting), ("delete", deleting)) if on]
     return {"cleanup.policy": ",".join(policies)} if policies else {}

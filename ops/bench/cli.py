@@ -26,6 +26,12 @@ console = Console(highlight=False)
 )
 @click.option("--probes", type=click.IntRange(min=1), default=None, help="Latency probes.")
 @click.option("--background-rate", type=float, default=None, help="Events/s during probes.")
+@click.option(
+    "--steady-rate",
+    type=float,
+    default=None,
+    help="Events/s of the first latency run, a load the pipeline keeps up with [default 20].",
+)
 @click.option("--users", type=click.IntRange(min=1), default=None, help="Concurrent readers.")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
@@ -41,6 +47,7 @@ def bench(
     rebuild_events: int | None,
     probes: int | None,
     background_rate: float | None,
+    steady_rate: float | None,
     users: int | None,
     seed: int,
     out_dir: Path,
@@ -59,6 +66,7 @@ def bench(
         "rebuild_events": rebuild_events,
         "latency_probes": probes,
         "background_rate": background_rate,
+        "steady_rate": steady_rate,
         "read_users": users,
     }
     params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v is not None})

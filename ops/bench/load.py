@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 
 from ops.publish import Outgoing, prepare
 from projections import registry
@@ -102,18 +103,43 @@ def dead_letter_reasons(dsn: str) -> dict[str, int]:
     return {str(r): int(n) for r, n in rows}
 
 
-def _projection_lag(bootstrap: str, dsn: str) -> tuple[int, tuple[int, ...]]:
-    """(records the read models still have to project, every topic's end offsets)."""
-    topics = sorted({t for p in registry.PROJECTIONS for t in p.topics})
-    ends = asyncio.run(end_offsets(bootstrap, topics))
+@functools.cache
+def _worker_topics() -> tuple[str, frozenset[str]]:
+    """The stream worker's consumer group and every topic its agents read (from the app itself,
+    so a new stage is counted without a list here to keep up)."""
+    from streams.app import create_app
+    from streams.internal_topics import consumed_topics
+    from streams.settings import Settings
+
+    settings = Settings.from_env({"HUB_KAFKA_BOOTSTRAP": "unused:0", "HUB_POSTGRES_DSN": "unused"})
+    return settings.app_id, frozenset(consumed_topics(create_app(settings)))
+
+
+def _lag(bootstrap: str, dsn: str) -> tuple[int, tuple[int, ...]]:
+    """(records the stream worker and the read models still have to take, every topic's end
+    offsets). The worker's lag counts from its group's committed offsets: without it, a stage
+    that pauses (a commit, a slow partition) while the read models are level looks finished."""
+    group, worker_topics = _worker_topics()
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hub-bench-lag")
+    try:
+        committed = {
+            (tp.topic, tp.partition): meta.offset
+            for tp, meta in admin.list_group_offsets(group).get(group, {}).items()
+        }
+    finally:
+        admin.close()
+    projection_topics = {t for p in registry.PROJECTIONS for t in p.topics}
+    ends = asyncio.run(end_offsets(bootstrap, sorted(projection_topics | worker_topics)))
     with psycopg.connect(dsn) as conn:
         stored = conn.execute(
             "SELECT projection, topic, partition, next_offset FROM projection_positions"
         ).fetchall()
     positions = {(p, t, n): o for p, t, n, o in stored}
     lag = 0
-    for projection in registry.PROJECTIONS:
-        for (topic, partition), (begin, end) in ends.items():
+    for (topic, partition), (begin, end) in ends.items():
+        if topic in worker_topics:
+            lag += max(0, end - max(begin, committed.get((topic, partition), begin)))
+        for projection in registry.PROJECTIONS:
             if topic in projection.topics:
                 lag += max(0, end - positions.get((projection.name, topic, partition), begin))
     return lag, tuple(end for _tp, (_b, end) in sorted(ends.items()))
@@ -136,8 +162,9 @@ def wait_caught_up(
     progress: Callable[[int], None] = lambda _n: None,
     poll_s: float = 0.25,
 ) -> CaughtUp:
-    """Until ``accepted_at_least`` events are in the accepted read model and every projection
-    has reached the end of its topics, with no topic growing between two looks."""
+    """Until ``accepted_at_least`` events are in the accepted read model, the stream worker has
+    committed the end of every topic it reads, every projection has reached the end of its
+    topics, and no topic grew between two looks."""
     deadline = time.monotonic() + timeout_s
     candidate: tuple[float, tuple[int, ...]] | None = None
     while True:
@@ -145,7 +172,7 @@ def wait_caught_up(
         accepted = accepted_count(dsn)
         progress(accepted)
         if accepted >= accepted_at_least:
-            lag, ends = _projection_lag(bootstrap, dsn)
+            lag, ends = _lag(bootstrap, dsn)
             if lag == 0:
                 if candidate is not None and candidate[1] == ends:
                     return CaughtUp(at=candidate[0], accepted=accepted)
