@@ -111,7 +111,10 @@ def _worker_topics() -> tuple[str, frozenset[str]]:
     from streams.internal_topics import consumed_topics
     from streams.settings import Settings
 
-    settings = Settings.from_env({"HUB_KAFKA_BOOTSTRAP": "unused:0", "HUB_POSTGRES_DSN": "unused"})
+    # Only the topic names are wanted: no broker, database or real identity key is touched.
+    settings = Settings.from_env(
+        {"HUB_KAFKA_BOOTSTRAP": "unused:0", "HUB_POSTGRES_DSN": "unused", "HUB_IDENTITY_KEY": "-"}
+    )
     return settings.app_id, frozenset(consumed_topics(create_app(settings)))
 
 
