@@ -164,8 +164,8 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
                 "target 10k/s",
             )
         )
-    if "latency_sustainable" in results and results["latency_sustainable"]["p99_ms"]:
-        lat = results["latency_sustainable"]
+    if "latency_steady" in results and results["latency_steady"]["p99_ms"]:
+        lat = results["latency_steady"]
         panels.append(
             (
                 f"Incident -> alert at {lat['background_target_per_s']:g}/s (ms)",
@@ -263,7 +263,7 @@ def explain(document: Mapping[str, Any]) -> list[str]:
             f"({ceiling['faust_events_per_s_explained']}); 10,000 events/s at this fan-out needs "
             f"{ceiling['faust_messages_per_s_needed_for_target']:,} messages/s through one agent"
         )
-    sustained = results.get("latency_sustainable")
+    sustained = results.get("latency_steady")
     if sustained:
         seen = (
             "none seen"

@@ -20,7 +20,7 @@ from ops.bench.load import encode_all, scenario_for
 from ops.bench.report import RESULTS_VERSION, ceilings, check_targets
 
 # How long the latency run at the steady load may probe.
-SUSTAINABLE_BUDGET_S = 90.0
+STEADY_BUDGET_S = 90.0
 
 # (phase name, done, total): drives the progress bar.
 PhaseProgress = Callable[[str, int, int], None]
@@ -77,8 +77,8 @@ def run_bench(
     # events to last the probes at the background rate.
     background_needed = int(params.background_rate * (params.latency_probes * 0.6 + 20))
     # The steady-load latency run goes first, on its own share.
-    sustainable_share = int(params.steady_rate * SUSTAINABLE_BUDGET_S)
-    background_needed += sustainable_share
+    steady_share = int(params.steady_rate * STEADY_BUDGET_S)
+    background_needed += steady_share
     background_scenario = scenario_for(background_needed, seed=params.seed + 1000)
     background, _ = encode_all(background_scenario.events)
     say(
@@ -149,17 +149,17 @@ def run_bench(
         # figure even when the target's load is out of reach; then at the target's load, which
         # may leave a backlog behind it.
         step(
-            "latency_sustainable",
+            "latency_steady",
             lambda: phases.latency(
                 bench,
                 scenario.events,
-                background[:sustainable_share],
+                background[:steady_share],
                 probes=max(5, params.latency_probes // 4),
                 rate=params.steady_rate,
                 probe_timeout_s=params.probe_timeout_s,
-                budget_s=SUSTAINABLE_BUDGET_S,
+                budget_s=STEADY_BUDGET_S,
                 tag="S",
-                progress=lambda d, t: progress("latency (sustainable)", d, t),
+                progress=lambda d, t: progress("latency (steady)", d, t),
             ),
         )
         step(
@@ -167,7 +167,7 @@ def run_bench(
             lambda: phases.latency(
                 bench,
                 scenario.events,
-                background[sustainable_share:],
+                background[steady_share:],
                 probes=params.latency_probes,
                 rate=params.background_rate,
                 probe_timeout_s=params.probe_timeout_s,
