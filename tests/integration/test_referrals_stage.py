@@ -169,17 +169,30 @@ def _expected_overdue(
 
 
 def _month(stack: Stack, rng: random.Random, prefix: str) -> tuple[Month, Area]:
-    """Generate, isolate and split the month; write the Encompass area for its schools."""
-    first = date(FIRST_YEAR + rng.randrange(YEARS), 1 + rng.randrange(12), 1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    scenario = generate(
-        rng.randrange(2**31),
-        children=CHILDREN,
-        schools=6,
-        days=(following - first).days,
-        start=first,
-        options=OPTIONS,
-    )
+    """Generate, isolate and split the month; write the Encompass area for its schools.
+
+    Months are drawn until one has what the test checks: an unanswered referral planted (the
+    simulator plants them by chance) and enough notified incidents in its first three weeks to
+    hold some back."""
+    for _attempt in range(50):
+        first = date(FIRST_YEAR + rng.randrange(YEARS), 1 + rng.randrange(12), 1)
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        scenario = generate(
+            rng.randrange(2**31),
+            children=CHILDREN,
+            schools=6,
+            days=(following - first).days,
+            start=first,
+            options=OPTIONS,
+        )
+        start = datetime.combine(first, LONDON_MIDNIGHT, RULES.calendar.zone).astimezone(UTC)
+        if (
+            scenario.manifest.overdue_referrals
+            and len(_early_incidents(scenario.events, start)) >= HELD_BACK
+        ):
+            break
+    else:
+        raise AssertionError("50 simulated months without a planted unanswered referral")
     area = write_synthetic_area(scenario.manifest.schools, stack.root / STATE_AREA_FILE, seed=3)
     isolated = _Isolated(rng)
     events = []
@@ -189,24 +202,25 @@ def _month(stack: Stack, rng: random.Random, prefix: str) -> tuple[Month, Area]:
             if field in event:
                 event[field] = f"{prefix}-{event[field]}"
         events.append(event)
-    start = datetime.combine(first, LONDON_MIDNIGHT, RULES.calendar.zone).astimezone(UTC)
     end = datetime.combine(following, LONDON_MIDNIGHT, RULES.calendar.zone).astimezone(UTC)
     # Held back: whole incidents (original and re-notifications) from the first three weeks,
     # so their deadlines have passed when the clock is moved on.
-    candidates = sorted(
-        {
-            e["police_reference"]
-            for e in events
-            if e["event_type"] == "IncidentRecorded"
-            and e["domestic_abuse"]
-            and start <= e["occurred_at"] < start + timedelta(days=21)
-        }
-    )
-    held = set(rng.sample(candidates, HELD_BACK))
+    held = set(rng.sample(sorted(_early_incidents(events, start)), HELD_BACK))
     late = [e for e in events if e.get("police_reference") in held]
     kept = [e for e in events if e.get("police_reference") not in held]
     planted = {f"{prefix}-{r.referral_id}" for r in scenario.manifest.overdue_referrals}
     return Month(first.strftime("%Y-%m"), start, end, kept, late, planted), area
+
+
+def _early_incidents(events: list[dict[str, Any]], start: datetime) -> set[str]:
+    """Police references of the domestic abuse incidents in the month's first three weeks."""
+    return {
+        e["police_reference"]
+        for e in events
+        if e["event_type"] == "IncidentRecorded"
+        and e["domestic_abuse"]
+        and start <= e["occurred_at"] < start + timedelta(days=21)
+    }
 
 
 def _publish(stack: Stack, events: list[dict[str, Any]], path: Path) -> None:
