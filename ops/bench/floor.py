@@ -16,7 +16,6 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +24,23 @@ from kafka.admin import NewTopic
 
 from ops.bench.load import producer
 from projections.runner import end_offsets
+from schemas.topics import LOG_PARTITIONS
 
-PARTITIONS = 4  # as the hub's log topics
+PARTITIONS = LOG_PARTITIONS  # as the hub's log topics
 
 
 def floor_app(bootstrap: str, source: str, sink: str) -> Any:
-    """A faust app with one pass-through agent, configured as ``streams.app.create_app``."""
+    """A faust app with one pass-through agent, processing as ``streams.app.create_app``."""
     import faust
+
+    from streams.app import PROCESSING
 
     app = faust.App(
         f"hub-bench-floor-{source}",
         broker=f"kafka://{bootstrap}",
         store="memory://",
         autodiscover=False,
-        processing_guarantee="at_least_once",
-        topic_partitions=PARTITIONS,
-        web_enabled=False,
-        broker_max_poll_records=500,
-        consumer_auto_offset_reset="earliest",
-        broker_commit_every=1000,
-        broker_commit_interval=timedelta(seconds=1),
-        producer_acks=-1,
-        producer_linger=0.005,
+        **PROCESSING,
     )
     inbound = app.topic(source, key_serializer="raw", value_serializer="raw")
     outbound = app.topic(sink, key_serializer="raw", value_serializer="raw")
