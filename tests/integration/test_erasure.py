@@ -297,6 +297,18 @@ def _run(stack: Stack, worker: Worker, tmp_path: Path, keyring: Callable[[], Key
     sibling_records, _ = _records_of(stack.dsn, _key_ids(sibling))
     other_records, other_children = _records_of(stack.dsn, _key_ids(other))
 
+    # The worker may still be issuing the incident's notifications: wait for both children's.
+    for records in (victim_records, sibling_records):
+        asyncio.run(
+            _project(
+                stack,
+                _count(
+                    "SELECT count(*) FROM encompass_alerts WHERE record_id = ANY(%s)",
+                    list(records),
+                ),
+            )
+        )
+
     # Before erasure: sealed everywhere, and readable through the keyring.
     victim_name = f"{victim.given_name} {victim.family_name}"
     sibling_name = f"{sibling.given_name} {sibling.family_name}"
