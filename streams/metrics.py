@@ -52,7 +52,8 @@ ENCOMPASS_NOTIFICATIONS_ISSUED = Counter(
 )
 ENCOMPASS_DELIVERED = Counter(
     "hub_encompass_delivered_total",
-    "Notifications placed in the accountable recipient's inbox, before its deadline or not.",
+    "Notifications placed in the accountable recipient's inbox, before its deadline or not"
+    " (a re-notification re-routed to another organisation is placed again).",
     ["on_time", "local_authority", "organisation"],
 )
 ENCOMPASS_DEADLINE_MISSED = Counter(

@@ -17,8 +17,10 @@
 Enrolment order: routing uses what the table holds when the incident arrives. An enrolment that
 arrives later does not move a notification already issued to the coordinator ("no school
 known"): the coordinator has it and is accountable for passing it on; the next notification
-for that child routes to the school. Outputs are sent before the tables are written, so a
-crash between the two re-derives the same events (same ids) on redelivery.
+for that child routes to the school. A re-notification is routed on the day it is recorded, so a
+child who changed school in between is re-notified at the new one, with a reroute from the old
+(the deadline still runs from the first recording). Outputs are sent before the tables are
+written, so a crash between the two re-derives the same events (same ids) on redelivery.
 """
 
 from __future__ import annotations
@@ -209,11 +211,14 @@ def register(app: faust.App, *, clock: Clock | None = None, area: AreaSource | N
                 source_event_id=headers.event_id,
             )
             await publish(records, incident.police_reference)
+            state = issue.state
             if existing is None:
-                state = issue.state
                 metrics.ENCOMPASS_NOTIFICATIONS_ISSUED.labels(
                     state.primary_kind.value, config.local_authority, state.primary_org
                 ).inc()
+            if existing is None or existing.primary_org != state.primary_org:
+                # A re-notification routed elsewhere (the child changed school) lands in a
+                # second inbox: a delivery of its own, on time or not.
                 on_time = state.delivered_at is not None and state.delivered_at < state.deadline
                 metrics.ENCOMPASS_DELIVERED.labels(
                     str(on_time).lower(), config.local_authority, state.primary_org

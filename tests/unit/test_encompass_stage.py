@@ -156,6 +156,53 @@ def test_a_renotification_updates_the_same_notification_and_buys_no_time() -> No
     assert _issue(second.state, sample_event("IncidentRecorded"), source="e1") is None
 
 
+def test_a_renotification_after_a_change_of_school_goes_to_the_new_school() -> None:
+    # On roll at Brook (999002) until Friday 20 November, at Ashby (999001, sessions from
+    # 08:45) from Monday 23rd. The original is recorded on the Friday night, its update on the
+    # Monday: each is routed on the day it is recorded, and the deadline still runs from the
+    # first recording, now on the new school's calendar.
+    history = EnrolmentHistory(child_key="R1")
+    for fact in (
+        PupilEnrolled(child_key="R1", urn="999002", enrolled_on=date(2025, 9, 3)),
+        PupilLeft(child_key="R1", urn="999002", left_on=date(2026, 11, 20)),
+        PupilEnrolled(child_key="R1", urn="999001", enrolled_on=date(2026, 11, 23)),
+    ):
+        history = apply_enrolment(history, fact)
+    update = sample_event("IncidentRecorded")
+    update["circumstances"] += " Update: statements taken."
+    update["recorded_at"] += timedelta(days=3)
+    state = None
+    issues = []
+    for record, source in ((sample_event("IncidentRecorded"), "e1"), (update, "e2")):
+        incident, child = _facts(record)
+        status = enrolment_status(history, incident.recorded_at.date())
+        issue = decide_issue(
+            state,
+            incident=incident,
+            child=child,
+            recipients=route(child, status, AREA.config, incident),
+            config=AREA.config,
+            deadline_of=_deadline,
+            source_event_id=source,
+            now=NOW,
+        )
+        assert issue is not None
+        issues.append(issue)
+        state = issue.state
+    first, second = issues
+    assert (first.state.primary_org, first.state.deadline) == (
+        "999002",
+        datetime(2026, 11, 23, 8, 30, tzinfo=UTC),
+    )
+    assert (second.state.primary_org, second.state.revision, second.rerouted_from) == (
+        "999001",
+        2,
+        "999002",
+    )
+    assert second.state.deadline == datetime(2026, 11, 23, 8, 45, tzinfo=UTC)
+    assert second.state.delivered_at == NOW, "the new school's inbox has it from now"
+
+
 def test_an_original_that_arrives_after_its_update_brings_the_deadline_forward() -> None:
     update = sample_event("IncidentRecorded")
     update["circumstances"] += " Update."
