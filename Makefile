@@ -43,4 +43,4 @@ reliability: setup ## Fault injection and load at the issue's full sizes (long: 
 	HUB_RELIABILITY_FULL=1 HUB_RELIABILITY_EVENTS=100000 HUB_RELIABILITY_KILLS=5 HUB_RELIABILITY_FUZZ=20000 \
 	HUB_RELIABILITY_LOAD_SECONDS=600 HUB_RELIABILITY_LOAD_RATE=2000 \
 	$(BIN)/pytest tests/reliability tests/integration/test_bench.py \
-		tests/integration/test_referrals_stage.py -m reliability -p no:cacheprovider --timeout=7200 -s
+		-m reliability -p no:cacheprovider --timeout=7200 -s

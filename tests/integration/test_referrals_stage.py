@@ -55,17 +55,7 @@ from tests.conftest import Stack, Worker
 from tests.integration.kafka_helpers import read_until
 from tests.integration.test_encompass_stage import _Isolated
 
-# Out of the default suite again (issue #8 stays open): with the month's cross-test
-# contamination fixed, a clean-clone run failed at the Encompass step instead: 98 notifications
-# read but the wait for every expected one, with its deadline, not met in 300 s. Not yet
-# explained; `make reliability` runs it.
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.timeout(900),
-    pytest.mark.reliability,
-    pytest.mark.reliability_full,
-]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 RULES = load_rules()
 LONDON_MIDNIGHT = datetime.min.time()
@@ -268,10 +258,12 @@ def _notifications(
 ) -> dict[tuple[str, str], tuple[str, datetime]]:
     """(police reference, record id) -> (the accountable organisation at first issue, the
     deadline the latest revision has), read until every notification is there and has the
-    deadline computed here: the recipient's calendar from the incident's first recording."""
+    deadline computed here: the latest recipient's calendar from the incident's first
+    recording (a re-notification recorded after the child changed school goes to the new one).
+    """
     expected = sum(n for n, _ in incidents.values())
     first: dict[tuple[str, str], str] = {}
-    latest: dict[tuple[str, str], tuple[int, datetime]] = {}
+    latest: dict[tuple[str, str], tuple[int, datetime, str]] = {}
 
     def keep(record: Any) -> bool:
         if record.key is None or record.key.decode() not in incidents:
@@ -284,14 +276,14 @@ def _notifications(
         if e["revision"] == 1:
             first[key] = e["recipients"][0]["organisation_id"]
         if key not in latest or e["revision"] > latest[key][0]:
-            latest[key] = (e["revision"], e["deadline"])
+            latest[key] = (e["revision"], e["deadline"], e["recipients"][0]["organisation_id"])
         return True
 
     def done(_kept: list[Any]) -> bool:
         return len(first) == expected and all(
             key in latest
             and latest[key][1] == deadline_for(incidents[key[0]][1], area.calendar_for(org))
-            for key, org in first.items()
+            for key, (_, _, org) in latest.items()
         )
 
     read_until(stack.bootstrap, ENCOMPASS, done, keep=keep, timeout_s=300)
