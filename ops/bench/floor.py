@@ -4,8 +4,9 @@ Run side by side with the pipeline, it bounds what any faust pipeline can do her
 makes the worker write M messages (each then consumed again by the next stage or a changelog)
 cannot go faster than about floor / M events per second, however cheap the hub's own code.
 
-The worker side runs as its own process (``python -m ops.bench.floor BOOTSTRAP IN OUT``), with
-the hub worker's producer and commit settings, so it pays what the hub's worker pays per message.
+The worker side runs as its own process (``python -m ops.bench.floor BOOTSTRAP IN OUT DATADIR``),
+with the hub worker's producer and commit settings, so it pays what the hub's worker pays per
+message.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from schemas.topics import LOG_PARTITIONS
 PARTITIONS = LOG_PARTITIONS  # as the hub's log topics
 
 
-def floor_app(bootstrap: str, source: str, sink: str) -> Any:
-    """A faust app with one pass-through agent, processing as ``streams.app.create_app``."""
+def floor_app(bootstrap: str, source: str, sink: str, datadir: Path) -> Any:
+    """A faust app with one pass-through agent, processing as ``streams.app.create_app``;
+    faust keeps its (empty) data directory in `datadir`, not the working directory."""
     import faust
 
     from streams.app import PROCESSING
@@ -39,6 +41,7 @@ def floor_app(bootstrap: str, source: str, sink: str) -> Any:
         f"hub-bench-floor-{source}",
         broker=f"kafka://{bootstrap}",
         store="memory://",
+        datadir=str(datadir),
         autodiscover=False,
         **PROCESSING,
     )
@@ -56,11 +59,11 @@ def floor_app(bootstrap: str, source: str, sink: str) -> Any:
 def main() -> None:
     from streams.logs import configure_logging, logging_config
 
-    bootstrap, source, sink = sys.argv[1:4]
+    bootstrap, source, sink, datadir = sys.argv[1:5]
     # The worker's logging set-up: without it mode leaves aiokafka's debug lines on, and
     # formatting them costs a tenth of the floor.
     configure_logging("bench-floor", "WARNING")
-    app = floor_app(bootstrap, source, sink)
+    app = floor_app(bootstrap, source, sink, Path(datadir))
     app.conf.logging_config = logging_config("bench-floor", "WARNING")
     sys.argv = [sys.argv[0], "--quiet", "worker", "--loglevel=info", "--without-web"]
     app.main()
@@ -89,6 +92,7 @@ def measure(
     """Messages per second through one faust pass-through agent (warmed up first)."""
     run = uuid.uuid4().hex[:8]
     source, sink = f"bench-floor-in-{run}", f"bench-floor-out-{run}"
+    datadir = log.parent / f"bench-floor-{run}"
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hub-bench-floor")
     try:
         admin.create_topics([NewTopic(t, PARTITIONS, 1) for t in (source, sink)])
@@ -97,7 +101,7 @@ def measure(
     sender = producer(bootstrap)
     with log.open("ab") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "ops.bench.floor", bootstrap, source, sink],
+            [sys.executable, "-m", "ops.bench.floor", bootstrap, source, sink, str(datadir)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
