@@ -24,6 +24,7 @@ from streams.encompass.routing import (
     RecipientKind,
     apply_enrolment,
     enrolment_status,
+    fold_enrolments,
     route,
     validate_request,
 )
@@ -161,13 +162,14 @@ def test_a_renotification_after_a_change_of_school_goes_to_the_new_school() -> N
     # 08:45) from Monday 23rd. The original is recorded on the Friday night, its update on the
     # Monday: each is routed on the day it is recorded, and the deadline still runs from the
     # first recording, now on the new school's calendar.
-    history = EnrolmentHistory(child_key="R1")
-    for fact in (
-        PupilEnrolled(child_key="R1", urn="999002", enrolled_on=date(2025, 9, 3)),
-        PupilLeft(child_key="R1", urn="999002", left_on=date(2026, 11, 20)),
-        PupilEnrolled(child_key="R1", urn="999001", enrolled_on=date(2026, 11, 23)),
-    ):
-        history = apply_enrolment(history, fact)
+    history = fold_enrolments(
+        "R1",
+        (
+            PupilEnrolled(child_key="R1", urn="999002", enrolled_on=date(2025, 9, 3)),
+            PupilLeft(child_key="R1", urn="999002", left_on=date(2026, 11, 20)),
+            PupilEnrolled(child_key="R1", urn="999001", enrolled_on=date(2026, 11, 23)),
+        ),
+    )
     update = sample_event("IncidentRecorded")
     update["circumstances"] += " Update: statements taken."
     update["recorded_at"] += timedelta(days=3)
@@ -242,13 +244,14 @@ def test_a_police_named_school_the_child_has_left_is_a_reroute() -> None:
     record = sample_event("EncompassNotificationRequested")
     record["school_urn"] = "999001"
     request = inputs.request_facts(record, record_id="R1", local_authority="999")
-    history = EnrolmentHistory(child_key="R1")
-    for fact in (
-        PupilEnrolled(child_key="R1", urn="999001", enrolled_on=date(2024, 9, 3)),
-        PupilLeft(child_key="R1", urn="999001", left_on=date(2026, 7, 20)),
-        PupilEnrolled(child_key="R1", urn="999002", enrolled_on=date(2026, 9, 3)),
-    ):
-        history = apply_enrolment(history, fact)
+    history = fold_enrolments(
+        "R1",
+        (
+            PupilEnrolled(child_key="R1", urn="999001", enrolled_on=date(2024, 9, 3)),
+            PupilLeft(child_key="R1", urn="999001", left_on=date(2026, 7, 20)),
+            PupilEnrolled(child_key="R1", urn="999002", enrolled_on=date(2026, 9, 3)),
+        ),
+    )
     checked = validate_request(request, history, AREA.config)
     issue = decide_issue(
         None,
