@@ -66,6 +66,18 @@ def decode_or_skip(record: SourceRecord) -> codec.Decoded:
         raise SkipRecord(type(exc).__name__) from None
 
 
+def peeked_event_type(record: SourceRecord) -> str | None:
+    """The event type the record's framing names, read without decoding the body (a tenth of
+    the cost), so a projection that wants few types skips the rest; None when the framing does
+    not say (a tombstone, bytes no schema here reads: decode_or_skip then says why)."""
+    if record.value is None:
+        return None
+    try:
+        return codec.peek_writer(record.value).event_type
+    except codec.DecodeError:
+        return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Table:
     """A table a projection writes: its row type, key and what a second write of a key does."""

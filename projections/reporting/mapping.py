@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.model import SourceRecord, decode_or_skip
+from projections.model import SourceRecord, decode_or_skip, peeked_event_type
 from schemas import codec
 
 FACT_TYPES = frozenset(
@@ -29,6 +29,12 @@ FACT_TYPES = frozenset(
 SUBJECT_SOURCES = frozenset(
     {"ReferralMade", "EarlyHelpAssessmentStarted", "EarlyHelpAssessmentClosed"}
 )
+# Every type `rows` reads; the others are skipped from their framing, undecoded.
+REPORTED_TYPES = FACT_TYPES | {
+    "SubjectsResolved",
+    "EncompassNotificationIssued",
+    "EncompassDeadlineMissed",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +80,9 @@ def _decode(record: SourceRecord) -> codec.Decoded:
 
 def rows(record: SourceRecord) -> Sequence[FactRow | SubjectRow | NotificationRow]:
     """The report facts one record carries (most records carry none)."""
+    peeked = peeked_event_type(record)
+    if peeked is not None and peeked not in REPORTED_TYPES:
+        return ()
     decoded = _decode(record)
     e = decoded.record
     kind = decoded.event_type
