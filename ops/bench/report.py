@@ -281,6 +281,14 @@ def explain(document: Mapping[str, Any]) -> list[str]:
             f"{ceiling['read_api_answers_per_s_needed_for_target']:,} answers/s, measured "
             f"{results['read_api']['requests_per_s']:,.0f}/s"
         )
+    rebuild = results.get("rebuild")
+    if rebuild and "records_per_s" in rebuild:
+        lines.append(
+            f"rebuild: {rebuild['events']:,} log events through "
+            f"{len(rebuild['by_projection'])} projections in {rebuild['seconds']:,.0f} s; "
+            f"{rebuild['records']:,} records read, {rebuild['records_per_s']:,.0f}/s "
+            "(an event counts once per projection that reads it)"
+        )
     return lines
 
 
