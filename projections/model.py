@@ -67,9 +67,10 @@ def decode_or_skip(record: SourceRecord) -> codec.Decoded:
 
 
 def peeked_event_type(record: SourceRecord) -> str | None:
-    """The event type the record's framing names, read without decoding the body (a tenth of
-    the cost), so a projection that wants few types skips the rest; None when the framing does
-    not say (a tombstone, bytes no schema here reads: decode_or_skip then says why)."""
+    """The event type the record's framing names, read without decoding the body (about 1 µs
+    against 39 µs for an incident), so a projection that wants few types skips the rest; None
+    when the framing does not say (a tombstone, bytes no schema here reads: decode_or_skip then
+    says why)."""
     if record.value is None:
         return None
     try:
