@@ -131,9 +131,8 @@ def register(app: faust.App, *, clock: Clock | None = None, rules: Rules | None 
             )
             await to_by_id(referral_id, codec.encode(event_type, routed), _forward_headers(event))
 
-    async def send_routing(
-        made: dict[str, Any], held: cases.Held, record_id: str, event: Any
-    ) -> None:
+    async def send_routing(held: cases.Held, record_id: str, event: Any) -> None:
+        made = wire.made_of(held.made)
         decided = route(wire.facts_of(made), config, allocated_team_id=held.team)
         event_type, routed = wire.routed_record(
             made, decided, record_id=record_id, trigger_event_id=held.trigger
@@ -157,7 +156,7 @@ def register(app: faust.App, *, clock: Clock | None = None, rules: Rules | None 
                 made_at=record["occurred_at"],
                 made=wire.routing_made(record),
             )
-            await send_routing(wire.made_of(held.made), held, record_id, event)
+            await send_routing(held, record_id, event)
         else:
             opens = kind in _OPENS
             team = record.get("responsible_team_id") or record["source"]["agency_id"]
@@ -170,7 +169,7 @@ def register(app: faust.App, *, clock: Clock | None = None, rules: Rules | None 
             )
             updated, rerouted = cases.case_changed(current, change)
             for held in rerouted:
-                await send_routing(wire.made_of(held.made), held, record_id, event)
+                await send_routing(held, record_id, event)
         if updated != current:
             open_cases[record_id] = updated.to_json()
 
