@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from projections.model import SourceRecord, decode_or_skip
+from schemas import codec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,7 +32,7 @@ class AcceptedEventRow:
 
 def rows(record: SourceRecord) -> Sequence[AcceptedEventRow]:
     """The index row for one record of the accepted log."""
-    decoded = decode_or_skip(record)
+    decoded = decode_or_skip(record, codec.ENVELOPE_FIELDS)
     event = decoded.record
     source = event["source"]
     return (

@@ -66,8 +66,17 @@ def dates_of_birth(record: Mapping[str, Any]) -> dict[int, date]:
     return found
 
 
+# What a subject row takes from an accepted event: most event types end the read at subjects.
+SUBJECT_FIELDS = codec.ENVELOPE_FIELDS | {
+    "subjects",
+    "date_of_birth",
+    "child_date_of_birth",
+    "children",
+}
+
+
 def _decode(record: SourceRecord) -> codec.Decoded:
-    return decode_or_skip(record)
+    return decode_or_skip(record, SUBJECT_FIELDS if record.topic == ACCEPTED else None)
 
 
 def rows(record: SourceRecord) -> Sequence[Any]:

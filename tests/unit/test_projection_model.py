@@ -32,6 +32,15 @@ def test_columns_are_the_row_fields_in_order() -> None:
     assert row_values(_Row(id=1, name="a", recorded="b")) == (1, "a", "b")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OneColumn:
+    id: int
+
+
+def test_a_one_column_row_is_still_a_tuple_of_values() -> None:
+    assert row_values(_OneColumn(id=7)) == (7,)
+
+
 def test_a_key_that_is_not_a_column_is_refused() -> None:
     with pytest.raises(ValueError, match="not fields"):
         Table(name="things", row_type=_Row, key=("nope",))
