@@ -10,13 +10,15 @@ the view shows ids, statuses, times and the outcome.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.model import SourceRecord, decode_or_skip
+from projections.model import SourceRecord, decode_or_skip, peeked_event_type
+from schemas.catalogue import catalogue
 from streams.referrals import wire
 
 
@@ -82,8 +84,25 @@ def _made(e: dict[str, Any]) -> ReferralRow:
     )
 
 
+@functools.cache
+def referral_event_types() -> frozenset[str]:
+    """The event types whose records carry a referral_id: the only ones this projection reads
+    (most of the accepted log is not about referrals, so the rest are skipped undecoded)."""
+    known = catalogue()
+    schemas = (known.get(event_type) for event_type in known.event_types)
+    return frozenset(
+        schema.current.event_type
+        for schema in schemas
+        if schema is not None
+        and any(f["name"] == "referral_id" for f in schema.current.expanded["fields"])
+    )
+
+
 def rows(record: SourceRecord) -> Sequence[ReferralRow | OverdueRow]:
     """The row changes for one record of hub.log.accepted.v1 or hub.log.referrals.v1."""
+    peeked = peeked_event_type(record)
+    if peeked is not None and peeked not in referral_event_types():
+        return ()
     decoded = decode_or_skip(record)
     e = decoded.record
     kind = decoded.event_type

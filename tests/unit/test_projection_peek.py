@@ -11,6 +11,7 @@ import pytest
 
 from projections.child_status import mapping as child_status
 from projections.model import SkipRecord, SourceRecord, peeked_event_type
+from projections.referrals import mapping as referrals
 from projections.reporting import mapping as reporting
 from schemas import codec
 from schemas.topics import ACCEPTED, ENCOMPASS
@@ -32,7 +33,9 @@ def _records() -> list[SourceRecord]:
     return accepted + hub_made
 
 
-@pytest.mark.parametrize("module", [child_status, reporting], ids=["child_status", "reporting"])
+@pytest.mark.parametrize(
+    "module", [child_status, reporting, referrals], ids=["child_status", "reporting", "referrals"]
+)
 def test_skipping_from_the_framing_gives_the_rows_decoding_gives(
     module: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
