@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from projections import registry
-from projections.rebuild import rebuild
+from projections.rebuild import RebuildResult, rebuild, rebuild_all
 from projections.runner import RunnerConfig, run_all
 from streams.logs import configure_logging
 
@@ -60,7 +61,12 @@ def list_projections() -> None:
 
 @projections.command("rebuild")
 @click.argument("name", required=False, type=click.Choice(registry.names()))
-def rebuild_command(name: str | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Projections rebuilt at once, one process each (default: one per core).",
+)
+def rebuild_command(name: str | None, workers: int | None) -> None:
     """Replay NAME (default: every projection) from the start of the log into fresh tables,
     then swap them in atomically; readers keep the old tables until the swap.
 
@@ -68,21 +74,30 @@ def rebuild_command(name: str | None) -> None:
     """
     config = _config()
     dsn = os.environ.get("HUB_POSTGRES_OWNER_DSN") or config.dsn
-    for chosen in [name] if name else registry.names():
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task(chosen, total=None)
+    names = [name] if name else list(registry.names())
+    started = time.monotonic()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks = {n: bar.add_task(n, total=None) for n in names}
 
-            def show(done: int, total: int, task: object = task, bar: Progress = bar) -> None:
-                bar.update(task, completed=done, total=total)  # type: ignore[arg-type]
+        def show(projection: str, done: int, total: int) -> None:
+            if total:
+                bar.update(tasks[projection], completed=done, total=total)
 
-            result = rebuild(dsn, config.bootstrap, chosen, progress=show)
+        results: list[RebuildResult]
+        if name:
+            results = [rebuild(dsn, config.bootstrap, name, progress=lambda d, t: show(name, d, t))]
+        else:
+            results = rebuild_all(dsn, config.bootstrap, names, workers=workers, progress=show)
+    for result in results:
         console.print(
             f"{result.projection}: {result.records} records replayed and swapped in "
             f"in {result.seconds:.1f}s"
         )
+    if len(results) > 1:
+        console.print(f"{len(results)} projections rebuilt in {time.monotonic() - started:.1f}s")

@@ -81,7 +81,8 @@ class ProjectionRunner:
 
     ``stop_at`` (topic, partition) -> offset makes it return once every listed partition's
     position has reached its offset (used by rebuilds); ``on_commit`` sees the positions after
-    every commit.
+    every commit. ``observe_latency=False`` leaves out the recorded-to-projected histograms,
+    which mean nothing when replaying old events (and cost a tenth of a rebuild's time).
     """
 
     def __init__(
@@ -91,8 +92,10 @@ class ProjectionRunner:
         *,
         stop_at: Mapping[TP, int] | None = None,
         on_commit: Progress | None = None,
+        observe_latency: bool = True,
     ) -> None:
         self.projection = projection
+        self._observe_latency = observe_latency
         self.config = config
         self._stop_at = dict(stop_at) if stop_at is not None else None
         self._on_commit = on_commit
@@ -239,6 +242,8 @@ class ProjectionRunner:
             for row in mapped:
                 table = projection.table_for(row)
                 rows[table.name].append(row_values(row))
+                if not self._observe_latency:
+                    continue
                 if table.recorded_at_column is not None:
                     recorded.append(getattr(row, table.recorded_at_column))
                 if table.occurred_at_column is not None:

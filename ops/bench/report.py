@@ -283,9 +283,11 @@ def explain(document: Mapping[str, Any]) -> list[str]:
         )
     rebuild = results.get("rebuild")
     if rebuild and "records_per_s" in rebuild:
+        side_by_side = f" ({rebuild['workers']} at a time)" if rebuild.get("workers", 1) > 1 else ""
         lines.append(
             f"rebuild: {rebuild['events']:,} log events through "
-            f"{len(rebuild['by_projection'])} projections in {rebuild['seconds']:,.0f} s; "
+            f"{len(rebuild['by_projection'])} projections{side_by_side} in "
+            f"{rebuild['seconds']:,.0f} s; "
             f"{rebuild['records']:,} records read, {rebuild['records_per_s']:,.0f}/s "
             "(an event counts once per projection that reads it)"
         )

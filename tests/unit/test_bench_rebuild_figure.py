@@ -29,3 +29,10 @@ def test_the_records_figure_is_explained_beside_it() -> None:
         "rebuild: 1,002,024 log events through 11 projections in 156 s; 5,033,528 records read, "
         "32,317/s (an event counts once per projection that reads it)"
     )
+
+
+def test_a_side_by_side_rebuild_says_how_many_ran_at_a_time() -> None:
+    (line,) = explain({"results": {"rebuild": {**REBUILD, "workers": 2}}})
+    assert line.startswith(
+        "rebuild: 1,002,024 log events through 11 projections (2 at a time) in 156 s;"
+    )
