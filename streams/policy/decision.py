@@ -224,6 +224,12 @@ def visible_after_withdrawal(
     return consent_scope is not None and consent_state.is_given(consent_scope)
 
 
+def _preferred(rule: Rule) -> tuple[int, bool, int]:
+    """Most detail first; at equal detail a basis that does not lapse at withdrawal; then the
+    earlier rule, so the choice is deterministic."""
+    return (-rule.level.rank, rule.basis is Basis.CONSENT, rule.number)
+
+
 def _decide_one(
     event: ShareableEvent,
     consent: ConsentState,
@@ -258,11 +264,9 @@ def _decide_one(
             f"Shared only with consent ({', '.join(scopes)}), which "
             f"{'was withdrawn' if withdrawn else 'has not been given'}.",
         )
-    # Most detail first; at equal detail a basis that does not lapse at withdrawal; then the
-    # earlier rule, so the choice is deterministic.
-    rule = min(usable, key=lambda r: (-r.level.rank, r.basis is Basis.CONSENT, r.number))
+    rule = min(usable, key=_preferred)
 
-    level = rule.level
+    existence_only = False
     for category in sorted(event.restricted_categories):
         access = agreement.restricted.get(category)
         if agreement.entitled(recipient.role, category):
@@ -272,17 +276,21 @@ def _decide_one(
                 RefusalCode.RESTRICTED_CATEGORY,
                 f"The item is flagged {category}, which {recipient.role} is not entitled to see.",
             )
-        level = Level.EXISTENCE_ONLY
+        existence_only = True
+
+    def capped(level: Level) -> Level:
+        return Level.EXISTENCE_ONLY if existence_only else level
 
     withholding = next((w for w in withholdings if w.covers(recipient)), None)
     if withholding is not None:
-        duty = next((r for r in usable if r.basis in DUTY_BASES), None)
+        # The duty rule the recipient would have had the item under: its level is recorded.
+        duty = min((r for r in usable if r.basis in DUTY_BASES), key=_preferred, default=None)
         if duty is None:
             return refuse(RefusalCode.WITHHELD, f"Withheld: {withholding.reason}")
         return NonDisclosure(
             event_id=event.event_id,
             recipient=recipient,
-            level=level,
+            level=capped(duty.level),
             basis=duty.basis,
             rule_number=duty.number,
             reason=withholding.reason,
@@ -290,6 +298,7 @@ def _decide_one(
             policy_version=agreement.version,
         )
 
+    level = capped(rule.level)
     return Share(
         event_id=event.event_id,
         recipient=recipient,

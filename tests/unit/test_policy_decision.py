@@ -163,6 +163,10 @@ def test_withholding_a_safeguarding_item_is_a_recorded_non_disclosure() -> None:
     assert school.basis is Basis.SAFEGUARDING_DPA2018_SCH1_PARA18
     assert school.reason == withholding.reason
     assert school.decided_by == "sw-team-manager-3"
+    # What the school would have had on the plan, cited with the rule that gives it (another
+    # rule gives existence only off the plan): a reviewer reads the level and the rule together.
+    cited = next(r for r in AGREEMENT.rules if r.number == school.rule_number)
+    assert (school.level, cited.level) == (Level.SUMMARY, Level.SUMMARY)
     assert isinstance(social_worker, Share)  # the withholding named only the school
 
 
