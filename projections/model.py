@@ -15,7 +15,7 @@ import dataclasses
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from schemas import codec
 
@@ -23,9 +23,11 @@ from schemas import codec
 TopicPartition = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceRecord:
-    """One Kafka record as the mapping sees it: plain values, no client objects."""
+class SourceRecord(NamedTuple):
+    """One Kafka record as the mapping sees it: plain values, no client objects.
+
+    A named tuple rather than a frozen dataclass: a rebuild makes one per record per projection
+    (5,000,000 for a log of 1,000,000 events), and this is a fifth of the cost to make."""
 
     topic: str
     partition: int

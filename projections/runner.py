@@ -289,14 +289,15 @@ class ProjectionRunner:
 
 
 def _source(record: ConsumerRecord[Any, Any]) -> SourceRecord:
+    headers = tuple((k, bytes(v)) for k, v in record.headers) if record.headers else ()
     return SourceRecord(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=record.key,
-        value=record.value,
-        headers=tuple((k, bytes(v)) for k, v in record.headers or ()),
-        timestamp_ms=record.timestamp or 0,
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        record.value,
+        headers,
+        record.timestamp or 0,
     )
 
 
