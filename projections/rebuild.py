@@ -1,9 +1,11 @@
 """Rebuild a projection from the start of its topics into fresh tables, then swap them in.
 
 1. Capture each partition's (beginning, end) offsets: the rebuild's finish line.
-2. Create ``<table>__rebuild`` like each live table, with no positions for ``<name>__rebuild``.
+2. Create ``<table>__rebuild`` like each live table but for its non-unique indexes, with no
+   positions for ``<name>__rebuild``.
 3. Run the projection under that name into those tables until every position reaches its end
-   offset (the live projector keeps running and readers keep reading the live tables).
+   offset (the live projector keeps running and readers keep reading the live tables), then
+   build the non-unique indexes over the loaded rows.
 4. In one transaction: drop the live tables, rename the fresh ones into place, and make the
    fresh positions the live ones. The live runner's next batch finds its positions moved,
    re-seeks to them and carries on from there.
@@ -81,6 +83,7 @@ async def rebuild_async(
             observe_latency=False,
         )
         await runner.run()
+        await tables.build_secondary_indexes(conn, live, fresh)
         await tables.swap_in(conn, live, fresh)
     return RebuildResult(projection=live.name, records=total, seconds=time.monotonic() - started)
 

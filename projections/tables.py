@@ -39,7 +39,12 @@ async def ensure_instances(dsn: str, projections: Sequence[Projection], suffix: 
 async def create_fresh(
     conn: psycopg.AsyncConnection[Any], live: Projection, fresh: Projection
 ) -> None:
-    """Empty copies of the live tables, and no positions for the fresh projection."""
+    """Empty copies of the live tables, and no positions for the fresh projection.
+
+    The copies keep their unique indexes (the upserts need them) but not the others:
+    build_secondary_indexes makes those once the rows are in, which costs PostgreSQL less than
+    keeping them up row by row (a third of its work rebuilding accepted_events).
+    """
     async with conn.transaction():
         for source, target in _pairs(live, fresh):
             await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(target)))
@@ -48,7 +53,25 @@ async def create_fresh(
                     sql.Identifier(target), sql.Identifier(source)
                 )
             )
+            for (unique, _shape), names in (await _indexes(conn, target)).items():
+                for name in names if not unique else ():
+                    await conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         await conn.execute("DELETE FROM projection_positions WHERE projection = %s", (fresh.name,))
+
+
+async def build_secondary_indexes(
+    conn: psycopg.AsyncConnection[Any], live: Projection, fresh: Projection
+) -> None:
+    """On the fresh copies, the live tables' non-unique indexes (left out by create_fresh)."""
+    for source, target in _pairs(live, fresh):
+        for (unique, shape), names in (await _indexes(conn, source)).items():
+            for _name in names if not unique else ():
+                # The shape is PostgreSQL's own text for an index of the live table.
+                await conn.execute(
+                    sql.SQL("CREATE INDEX ON {} USING {}").format(
+                        sql.Identifier(target), sql.SQL(shape)
+                    )
+                )
 
 
 async def drop_copies(conn: psycopg.AsyncConnection[Any], copy: Projection) -> None:

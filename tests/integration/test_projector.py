@@ -375,8 +375,23 @@ def test_rebuild_yields_identical_tables_and_readers_keep_the_old_table_until_th
             await task
         return before, after
 
+    def index_definitions() -> set[tuple[str, str]]:
+        with psycopg.connect(stack.dsn) as conn:
+            return {
+                (r[0], r[1])
+                for r in conn.execute(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+                    (live_table,),
+                )
+            }
+
+    indexes_before = index_definitions()
     before, after = asyncio.run(scenario())
     assert after == before
+    # The fresh table loads without its non-unique indexes and builds them before the swap:
+    # the same indexes, under the same names, afterwards.
+    assert index_definitions() == indexes_before
+    assert len(indexes_before) > 1, "accepted_events has non-unique indexes to rebuild"
     assert len([r for r in after if r[0] in produced]) == len(produced)
     assert seen_during, "the rebuild reported no progress between commits"
     assert all(live == len(produced) for _done, live, _partial in seen_during)
