@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -84,6 +84,14 @@ def peeked_event_type(record: SourceRecord) -> str | None:
         return codec.peek_writer(record.value).event_type
     except codec.DecodeError:
         return None
+
+
+def framed_outside(record: SourceRecord, wanted: Collection[str]) -> bool:
+    """Whether the record's framing names an event type outside ``wanted``: a mapping that
+    reads few types returns no rows for it without decoding (undecidable framing: False, so
+    decode_or_skip says why)."""
+    peeked = peeked_event_type(record)
+    return peeked is not None and peeked not in wanted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

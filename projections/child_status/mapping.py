@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from projections.model import SourceRecord, decode_or_skip, peeked_event_type
+from projections.model import SourceRecord, decode_or_skip, framed_outside
 
 CP_PLAN: Final = "CHILD_PROTECTION_PLAN"  # as RecordViewed.child_status names it
 LOOKED_AFTER: Final = "LOOKED_AFTER"
@@ -44,8 +44,7 @@ class StatusEventRow:
 
 def rows(record: SourceRecord) -> Sequence[StatusEventRow]:
     """The row for one accepted record, if it starts or ends a CP plan or a period looked after."""
-    peeked = peeked_event_type(record)
-    if peeked is not None and peeked not in STATUS_EVENTS:
+    if framed_outside(record, STATUS_EVENTS):
         return ()
     decoded = decode_or_skip(record)
     shape = STATUS_EVENTS.get(decoded.event_type)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.model import SourceRecord, decode_or_skip, peeked_event_type
+from projections.model import SourceRecord, decode_or_skip, framed_outside
 from schemas.catalogue import catalogue
 from streams.referrals import wire
 
@@ -100,8 +100,7 @@ def referral_event_types() -> frozenset[str]:
 
 def rows(record: SourceRecord) -> Sequence[ReferralRow | OverdueRow]:
     """The row changes for one record of hub.log.accepted.v1 or hub.log.referrals.v1."""
-    peeked = peeked_event_type(record)
-    if peeked is not None and peeked not in referral_event_types():
+    if framed_outside(record, referral_event_types()):
         return ()
     decoded = decode_or_skip(record)
     e = decoded.record

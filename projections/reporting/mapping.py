@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.model import SourceRecord, decode_or_skip, peeked_event_type
+from projections.model import SourceRecord, decode_or_skip, framed_outside
 from schemas import codec
 
 FACT_TYPES = frozenset(
@@ -80,8 +80,7 @@ def _decode(record: SourceRecord) -> codec.Decoded:
 
 def rows(record: SourceRecord) -> Sequence[FactRow | SubjectRow | NotificationRow]:
     """The report facts one record carries (most records carry none)."""
-    peeked = peeked_event_type(record)
-    if peeked is not None and peeked not in REPORTED_TYPES:
+    if framed_outside(record, REPORTED_TYPES):
         return ()
     decoded = _decode(record)
     e = decoded.record
