@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from streams.erasure import envelope
 from streams.erasure.envelope import ERASED, TOKEN_RE, Token, UnreadableToken
+
+# The values `Keyring.reveal` looks into: strings and the containers that may hold them.
+_WALKED: Final = (str, dict, list, tuple)
 
 # The cache's entry: when it expires, and the key (None: erased or never created).
 _Entry = tuple[float, bytes | None]
@@ -147,23 +150,39 @@ class Keyring:
         except UnreadableToken:
             return ERASED
 
-    def reveal_text(self, text: str) -> str:
-        """`text` with every token in it replaced by its plaintext (or ERASED)."""
+    def reveal_text(self, text: str, opened: dict[str, str] | None = None) -> str:
+        """`text` with every token in it replaced by its plaintext (or ERASED).
+
+        `opened` remembers tokens already opened, for the length of one answer: sealing is
+        deterministic, so a name repeated across a chronology's entries is the same token."""
         if envelope.PREFIX not in text:
             return text
+        memo: dict[str, str] = {} if opened is None else opened
 
         def one(found: re.Match[str]) -> str:
-            token = envelope.token_of(found)
-            return ERASED if token is None else self.open(token)
+            whole = found.group(0)
+            plain = memo.get(whole)
+            if plain is None:
+                token = envelope.token_of(found)
+                plain = memo[whole] = ERASED if token is None else self.open(token)
+            return plain
 
         return TOKEN_RE.sub(one, text)
 
     def reveal(self, value: object) -> object:
-        """A JSON-like value with every token in its strings revealed (dicts and lists walked)."""
+        """A JSON-like value with every token in its strings revealed (dicts and lists walked),
+        each distinct token opened once."""
+        return self._reveal(value, {})
+
+    def _reveal(self, value: object, opened: dict[str, str]) -> object:
         if isinstance(value, str):
-            return self.reveal_text(value)
+            return self.reveal_text(value, opened)
         if isinstance(value, dict):
-            return {k: self.reveal(v) for k, v in value.items()}
+            # Scalars (times, ids, flags: most of a table row) are kept without a call each.
+            return {
+                k: self._reveal(v, opened) if isinstance(v, _WALKED) else v
+                for k, v in value.items()
+            }
         if isinstance(value, list | tuple):
-            return [self.reveal(v) for v in value]
+            return [self._reveal(v, opened) for v in value]
         return value

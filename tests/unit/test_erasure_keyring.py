@@ -137,6 +137,31 @@ def test_tokens_inside_text_and_json_are_revealed() -> None:
     assert ring.reveal_text(broken) == ERASED, "a shortened token never shows ciphertext"
 
 
+def test_a_token_repeated_in_one_answer_is_opened_once_and_not_remembered_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, clock = MemoryKeyStore(), FakeClock()
+    ring = keyring(store, clock, ttl_s=60)
+    sealed = seal("ConcernRaised", sample_event("ConcernRaised"), keyring=ring, secret=ID_SECRET)
+    plain = sample_event("ConcernRaised")["summary"]
+    opened: list[envelope.Token] = []
+    real_open = envelope.open_sealed
+
+    def counting(token: envelope.Token, *, key: bytes) -> str:
+        opened.append(token)
+        return real_open(token, key=key)
+
+    monkeypatch.setattr(envelope, "open_sealed", counting)
+    rows = [{"summary": f"Entry {i}: {sealed['summary']}", "n": i} for i in range(50)]
+    assert ring.reveal(rows) == [{"summary": f"Entry {i}: {plain}", "n": i} for i in range(50)]
+    assert len(opened) == 1, "sealing is deterministic: one name, one token, one decryption"
+    # The memo lasts one call: once the key is erased and the cache expires, the next answer
+    # shows the field erased, however recently it was read.
+    store.erase(list(store.rows))
+    clock.now += 61
+    assert ring.reveal(rows[:1]) == [{"summary": f"Entry 0: {ERASED}", "n": 0}]
+
+
 def test_sealing_leaves_the_input_untouched_and_seals_the_publishers_key() -> None:
     ring = keyring()
     record = sample_event("IncidentRecorded")
