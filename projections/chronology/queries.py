@@ -39,7 +39,13 @@ WHERE (
 ) = %(child)s
 ORDER BY candidate.record_id
 """
-EVENTS: Final = "SELECT * FROM {chronology_events} WHERE record_id = ANY(%(records)s)"
+# The columns ``to_event`` reads, no more: a long chronology is read on every view of it.
+EVENTS: Final = """
+SELECT record_id, event_id, kind, target_event_id, occurred_at, recorded_at, agency_id,
+    agency_kind, practitioner_role, amended_by, category, summary, impact_on_child, action_taken,
+    lawful_basis, police_reference, reason, included
+FROM {chronology_events} WHERE record_id = ANY(%(records)s)
+"""
 
 
 def to_event(row: Mapping[str, Any]) -> ChronologyEvent:

@@ -130,6 +130,8 @@ def _entry_versions(
             at=curation.recorded_at,
             reason="included" if curation.include else "excluded",
         )
+    if curation is None and whole is None and not any(r.source_event_id in struck for r in rows):
+        return rows  # nothing to mark (most entries): spare a copy of each version
     return [
         replace(
             row,
