@@ -26,6 +26,7 @@ from projections.api.context import (
     SESSION_KEY,
     SINK,
     json_error,
+    json_response,
 )
 from projections.api.events import Recorder
 from projections.api.metrics import ApiMetrics
@@ -98,7 +99,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "kafka": request.app[SINK].connected})
+    return json_response({"status": "ok", "kafka": request.app[SINK].connected})
 
 
 async def metrics(request: web.Request) -> web.Response:

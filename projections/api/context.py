@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
+import orjson
 from aiohttp import web
 
 from projections.api.metrics import ApiMetrics
@@ -49,5 +50,16 @@ def authenticate(request: web.Request) -> Person | None:
     return person
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A JSON answer; orjson because a long chronology's encoding was a tenth of its read."""
+    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+
+
 def json_error(status: int, code: str, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+    return json_response({"error": code, "message": message}, status=status, headers=headers)

@@ -9,7 +9,7 @@ from typing import Final
 from aiohttp import web
 
 from projections.api.access import may_read_school_alerts
-from projections.api.context import HUB, authenticate, json_error
+from projections.api.context import HUB, authenticate, json_error, json_response
 from projections.api.model import parse_alert_id
 from projections.api.openapi import document
 from projections.api.params import BadQuery, audit_query, flag, parse_filters
@@ -61,20 +61,20 @@ def authed(handler: Authed) -> Callable[[web.Request], Awaitable[web.StreamRespo
 
 
 async def me(request: web.Request, person: Person) -> web.Response:
-    return web.json_response(person.to_json())
+    return json_response(person.to_json())
 
 
 async def my_alerts(request: web.Request, person: Person) -> web.Response:
     found = await request.app[HUB].alerts(
         person, person.alert_organisations, endpoint="GET /v1/alerts"
     )
-    return web.json_response({"alerts": [alert_json(a) for a in found]})
+    return json_response({"alerts": [alert_json(a) for a in found]})
 
 
 async def school_alerts(request: web.Request, person: Person) -> web.Response:
     urn = request.match_info["urn"]
     found = await request.app[HUB].school_alerts(person, urn, endpoint=f"GET {SCHOOL_ALERTS}")
-    return web.json_response({"urn": urn, "alerts": [alert_json(a, urn) for a in found]})
+    return json_response({"urn": urn, "alerts": [alert_json(a, urn) for a in found]})
 
 
 async def acknowledge(request: web.Request, person: Person) -> web.Response:
@@ -88,7 +88,7 @@ async def acknowledge(request: web.Request, person: Person) -> web.Response:
     body = {"id": alert.alert_id, "status": "acknowledgement_sent" if sent else "acknowledged"}
     if not sent and alert.acknowledged_at is not None:
         body["acknowledged_at"] = alert.acknowledged_at.isoformat()
-    return web.json_response(body, status=202 if sent else 200)
+    return json_response(body, status=202 if sent else 200)
 
 
 async def chronology(request: web.Request, person: Person) -> web.StreamResponse:
@@ -115,22 +115,22 @@ async def chronology(request: web.Request, person: Person) -> web.StreamResponse
         )
     if fmt == "print":
         return printable(request, person, read)
-    return web.json_response(chronology_json(read))
+    return json_response(chronology_json(read))
 
 
 async def accesses(request: web.Request, person: Person) -> web.Response:
     found = await request.app[HUB].accesses(person, request.match_info["child_id"])
-    return web.json_response({"accesses": [audit_json(a) for a in found]})
+    return json_response({"accesses": [audit_json(a) for a in found]})
 
 
 async def access_notices(request: web.Request, person: Person) -> web.Response:
     found = await request.app[HUB].access_notices(person)
-    return web.json_response({"team_id": person.team_id, "notices": [audit_json(a) for a in found]})
+    return json_response({"team_id": person.team_id, "notices": [audit_json(a) for a in found]})
 
 
 async def referrals(request: web.Request, person: Person) -> web.Response:
     found = await request.app[HUB].referrals(person, endpoint="GET /v1/referrals")
-    return web.json_response(
+    return json_response(
         {
             "referrals": [referral_json(v) for v in found.shared],
             "ours": [referral_state_json(s) for s in found.ours],
@@ -150,16 +150,16 @@ async def report(request: web.Request, person: Person) -> web.Response:
             content_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="indicators-{month}.csv"'},
         )
-    return web.json_response({"month": month, "rows": [dataclasses.asdict(r) for r in rows]})
+    return json_response({"month": month, "rows": [dataclasses.asdict(r) for r in rows]})
 
 
 async def audit(request: web.Request, person: Person) -> web.Response:
     found = await request.app[HUB].audit(person, audit_query(request.query))
-    return web.json_response({"audit": [audit_json(a) for a in found]})
+    return json_response({"audit": [audit_json(a) for a in found]})
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(document())
+    return json_response(document())
 
 
 def add_routes(app: web.Application) -> None:
