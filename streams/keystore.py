@@ -8,6 +8,7 @@ subject's identifier) is HUB_IDENTITY_KEY: stable for the life of the log, like 
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import contextlib
@@ -161,6 +162,15 @@ def postgres_dsn(environ: Mapping[str, str] | None = None) -> str:
 
 
 _PROCESS: dict[str, Keyring] = {}
+
+
+@atexit.register
+def _close_process_keyrings() -> None:
+    """Close the key stores' connections at exit rather than leave them to the collector."""
+    for ring in _PROCESS.values():
+        if isinstance(ring.store, PostgresKeyStore):
+            ring.store.close()
+    _PROCESS.clear()
 
 
 def process_keyring() -> Keyring:
