@@ -457,13 +457,17 @@ def seed_chronology(
     bench: BenchStack, events: Sequence[dict[str, Any]], entries: int, *, timeout_s: float
 ) -> str:
     """``entries`` events about one child through the pipeline; the child's id once they are
-    all in its chronology."""
+    all in its chronology. Each has its own text, so each is sealed to its own tokens and a
+    read opens every one of them (copies would share two tokens and flatter the read)."""
     template = _chronology_template(events)
     clones = []
     for i in range(entries):
         record = copy.deepcopy(template)
         record["event_id"] = uuid.uuid4()
         record["occurred_at"] = template["recorded_at"] - timedelta(hours=6 * (i + 1))
+        for text in ("summary", "action_taken"):
+            if record.get(text):
+                record[text] = f"{record[text]} (entry {i + 1} of {entries})"
         clones.append(record)
     outgoing, refused = encode_all(clones)
     if refused:
