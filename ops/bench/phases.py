@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import os
 import random
 import statistics
@@ -497,39 +498,58 @@ def seed_chronology(
 
 def read_api(
     bench: BenchStack, child_id: str, *, users: int, seconds: float, progress: Progress
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bytes]:
     """``users`` concurrent readers (each one request at a time) of the child's chronology as
-    the DPO, for ``seconds``; every read is audited (RecordViewed, acks=all) as in production."""
-    token = bench.token("dpo-1")
-    url = f"{bench.api_url}/v1/children/{child_id}/chronology"
-    params = {"reason": "benchmark: auditing a long chronology"}
+    the DPO, for ``seconds``; every read is audited (RecordViewed, acks=all) as in production.
+    The figures, and the bytes of one answer (what the HTTP floor serves)."""
+    figures, answer = readers(
+        f"{bench.api_url}/v1/children/{child_id}/chronology",
+        params={"reason": "benchmark: auditing a long chronology"},
+        headers={"Authorization": f"Bearer {bench.token('dpo-1')}"},
+        users=users,
+        seconds=seconds,
+        progress=progress,
+    )
+    figures["entries"] = len(json.loads(answer)["entries"]) if answer else 0
+    return figures, answer
+
+
+def readers(
+    url: str,
+    *,
+    params: dict[str, str],
+    headers: dict[str, str],
+    users: int,
+    seconds: float,
+    progress: Progress,
+) -> tuple[dict[str, Any], bytes]:
+    """``users`` closed-loop readers of `url` for ``seconds`` after a half-second warm-up: the
+    figures, and the body of a 200 answer (empty if there was none)."""
     latencies: list[float] = []
     errors = 0
-    entries_seen = 0
+    answer = b""
 
     async def user(session: aiohttp.ClientSession, until: float) -> None:
-        nonlocal errors, entries_seen
+        nonlocal errors, answer
         while time.monotonic() < until:
             started = time.perf_counter()
-            async with session.get(
-                url, params=params, headers={"Authorization": f"Bearer {token}"}
-            ) as answer:
-                body = await answer.read()
-                status = answer.status
+            async with session.get(url, params=params, headers=headers) as response:
+                body = await response.read()
+                status = response.status
             latencies.append(time.perf_counter() - started)
             if status != 200:
                 errors += 1
-            elif not entries_seen:
-                import json
-
-                entries_seen = len(json.loads(body)["entries"])
+            elif not answer:
+                answer = body
 
     async def run() -> float:
+        nonlocal errors
         connector = aiohttp.TCPConnector(limit=users)
         async with aiohttp.ClientSession(connector=connector) as session:
             # A warm-up round (connections, the API's pool), not measured.
             await asyncio.gather(*(user(session, time.monotonic() + 0.5) for _ in range(users)))
             latencies.clear()
+            errors = 0
             started = time.monotonic()
             until = started + seconds
 
@@ -543,13 +563,13 @@ def read_api(
 
     elapsed = asyncio.run(run())
     millis = [s * 1000 for s in latencies]
-    return {
+    figures = {
         "users": users,
         "requests": len(millis),
         "errors": errors,
-        "entries": entries_seen,
         "requests_per_s": round(len(millis) / elapsed, 1),
         "p50_ms": round(percentile(millis, 50), 1),
         "p99_ms": round(percentile(millis, 99), 1),
         "max_ms": round(max(millis), 1) if millis else 0.0,
     }
+    return figures, answer

@@ -106,6 +106,8 @@ def ceilings(results: Mapping[str, Any]) -> dict[str, Any]:
       An estimate, not a hard bound: changelog writes are produce-only, cheaper than a pass.
     - read API: U users, each waiting for its answer before asking again, at X answers/s wait
       U / X on average (Little's law); one user's service time S bounds X at 1 / S per process.
+      The HTTP floor (the same answer from memory, same server framework, same readers) is what
+      is left when the hub's own work per read is taken away.
     """
     out: dict[str, Any] = {}
     pipeline, floor = results.get("pipeline"), results.get("faust_floor")
@@ -127,6 +129,13 @@ def ceilings(results: Mapping[str, Any]) -> dict[str, Any]:
         )
         # 50 users all under 50 ms need at least this many answers per second.
         out["read_api_answers_per_s_needed_for_target"] = round(float(many["users"]) / 0.050)
+        floor = results.get("read_api_floor")
+        if floor and floor.get("requests_per_s"):
+            # What one read costs the hub beyond the framework's own cost of answering.
+            out["read_api_hub_ms_per_read"] = round(
+                1000.0 / float(many["requests_per_s"]) - 1000.0 / float(floor["requests_per_s"]),
+                2,
+            )
     return out
 
 
@@ -217,11 +226,17 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
         panels.append(
             (
                 "Chronology read (ms)",
-                ["1 user p99", f"{ra['users']} users p50", f"{ra['users']} users p99"],
+                [
+                    "1 user p99",
+                    f"{ra['users']} users p50",
+                    f"{ra['users']} users p99",
+                    "from memory p99",
+                ],
                 [
                     results.get("read_api_one_user", {}).get("p99_ms", 0.0),
                     ra["p50_ms"],
                     ra["p99_ms"],
+                    results.get("read_api_floor", {}).get("p99_ms", 0.0),
                 ],
                 50,
                 "p99 < 50",
@@ -230,7 +245,7 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
     figure, axes = plt.subplots(1, max(1, len(panels)), figsize=(4 * max(1, len(panels)), 4))
     axes_list = list(axes) if len(panels) > 1 else [axes]
     for axis, (title, labels, values, bound, label) in zip(axes_list, panels, strict=False):
-        axis.bar(labels, values, color=["#2b6cb0", "#a0aec0", "#718096"][: len(values)])
+        axis.bar(labels, values, color=["#2b6cb0", "#a0aec0", "#718096", "#cbd5e0"][: len(values)])
         if bound is not None:
             axis.axhline(bound, color="#c53030", linestyle="--", label=label)
             axis.legend(loc="best", fontsize=8)
@@ -280,6 +295,14 @@ def explain(document: Mapping[str, Any]) -> list[str]:
             f"{results['read_api']['users']} users under 50 ms need "
             f"{ceiling['read_api_answers_per_s_needed_for_target']:,} answers/s, measured "
             f"{results['read_api']['requests_per_s']:,.0f}/s"
+        )
+    floor = results.get("read_api_floor")
+    if floor and "read_api_hub_ms_per_read" in ceiling:
+        lines.append(
+            f"read API floor: the same {floor['answer_bytes']:,}-byte answer from memory, same "
+            f"server and readers: {floor['requests_per_s']:,.0f} answers/s, p99 "
+            f"{floor['p99_ms']:,.1f} ms; the hub's own work is "
+            f"{ceiling['read_api_hub_ms_per_read']:,.2f} ms of each read"
         )
     rebuild = results.get("rebuild")
     if rebuild and "records_per_s" in rebuild:

@@ -30,6 +30,7 @@ PHASES = (
     "projection_writes",
     "read_api_one_user",
     "read_api",
+    "read_api_floor",
     "latency_steady",
     "latency",
     "rebuild",
@@ -88,9 +89,17 @@ def test_quick_bench_writes_its_results_and_plot(
         ("faust_floor", "messages_per_s"),
         ("pipeline", "messages_written_per_event"),
         ("read_api_one_user", "p99_ms"),
+        ("read_api_floor", "requests_per_s"),
+        ("read_api_floor", "p99_ms"),
     ]:
         assert _positive(results[phase][figure]), (phase, figure, results[phase][figure])
     assert results["read_api"]["errors"] == 0
+    # The floor served the API's own answer, byte for byte in length, without an error.
+    assert results["read_api_floor"]["errors"] == 0
+    assert (
+        results["read_api_floor"]["answer_bytes"] > 100 * latest["parameters"]["chronology_entries"]
+    )
+    assert "read API floor: the same" in run.stdout
     assert results["read_api"]["entries"] >= latest["parameters"]["chronology_entries"]
     assert results["latency"]["seen"] == results["latency"]["probes"] > 0
     assert results["rebuild"]["events"] >= latest["parameters"]["rebuild_events"]
