@@ -169,8 +169,11 @@ class ReadModel(Protocol):
         ...
 
     async def chronology(
-        self, child_id: str, *, include_retracted: bool, printed: bool
-    ) -> Sequence[ChronologyEntry]: ...
+        self, access: ChildAccess, *, include_retracted: bool, printed: bool
+    ) -> Sequence[ChronologyEntry]:
+        """The chronology of the records `access` found the child's: the records the access
+        check looked at are the ones read, with no second look that could differ."""
+        ...
 
     async def referrals(self, recipient_ids: frozenset[str]) -> Sequence[SharedReferral]: ...
 

@@ -153,9 +153,9 @@ class PgReadModel:
         return (None, None) if found is None else (found.status, found.responsible_team_id)
 
     async def chronology(
-        self, child_id: str, *, include_retracted: bool, printed: bool
+        self, access: ChildAccess, *, include_retracted: bool, printed: bool
     ) -> Sequence[ChronologyEntry]:
-        records = await self._records(child_id)
+        records = list(access.record_ids)
         if not records:
             return ()
         query = sql.SQL(EVENTS).format(chronology_events=sql.Identifier("chronology_events"))
@@ -165,7 +165,7 @@ class PgReadModel:
         # EntryCurated events are among chronology_events: the pure build applies the latest
         # curation, and the printed view leaves excluded entries out.
         return visible_entries(
-            build(child_id, events), include_retracted=include_retracted, printed=printed
+            build(access.child_id, events), include_retracted=include_retracted, printed=printed
         )
 
     async def referrals(self, recipient_ids: frozenset[str]) -> Sequence[SharedReferral]:

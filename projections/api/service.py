@@ -82,7 +82,7 @@ class Hub:
         if not stated:
             raise ReasonRequired
         entries = await self.read_model.chronology(
-            child_id, include_retracted=include_retracted, printed=printed
+            facts, include_retracted=include_retracted, printed=printed
         )
         visible = access.visible_chronology(person, facts, entries, filters)
         await self.recorder.viewed(

@@ -167,8 +167,9 @@ def test_a_curated_entry_is_left_out_of_print_but_stays_in_the_record(
         )
         await pool.open()
         try:
-            shown = await PgReadModel(pool).chronology(
-                live_child, include_retracted=False, printed=printed
+            model = PgReadModel(pool)
+            shown = await model.chronology(
+                await model.child_access(live_child), include_retracted=False, printed=printed
             )
         finally:
             await pool.close()

@@ -165,10 +165,12 @@ class FakeReadModel:
         return ChildAccess(child_id=child_id, record_ids=())
 
     async def chronology(
-        self, child_id: str, *, include_retracted: bool, printed: bool
+        self, access: ChildAccess, *, include_retracted: bool, printed: bool
     ) -> Sequence[ChronologyEntry]:
         return (
-            [entry(E1), entry(E2, agency="POLICE", days=1)] if child_id in ("C-A", "C-NONE") else []
+            [entry(E1), entry(E2, agency="POLICE", days=1)]
+            if access.child_id in ("C-A", "C-NONE")
+            else []
         )
 
     async def referrals(self, recipient_ids: frozenset[str]) -> Sequence[SharedReferral]:

@@ -130,7 +130,7 @@ def test_partners_see_only_what_was_shared_at_its_level() -> None:
 
     model = FakeReadModel()
     access = asyncio.run(model.child_access("C-A"))
-    entries = asyncio.run(model.chronology("C-A", include_retracted=False, printed=False))
+    entries = asyncio.run(model.chronology(access, include_retracted=False, printed=False))
     seen = visible_chronology(HV, access, entries, Filters())
     assert [v.entry.entry_id for v in seen] == [E1]  # E2 was not shared with the health visitor
     assert seen[0].level == "SUMMARY"
