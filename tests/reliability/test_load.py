@@ -2,7 +2,8 @@
 and every process's resident memory; afterwards the pipeline catches up and reconciles.
 
 Reduced by default (HUB_RELIABILITY_LOAD_SECONDS=20 at HUB_RELIABILITY_LOAD_RATE=50);
-`make reliability` runs the issue's 10 minutes at 2,000 events/s.
+`make reliability` runs the issue's 10 minutes at 2,000 events/s, which fails on the lag after
+the 10 minutes (the pipeline sustains about 90/s); 10 minutes at 50/s passes.
 """
 
 from __future__ import annotations
@@ -59,18 +60,29 @@ def test_steady_load_keeps_lag_bounded_and_memory_reported(
         samples.append((elapsed, lag, {n: _rss(p) for n, p in pids.items() if p}))
         time.sleep(1.0)
     sender.join()
+    half = len(samples) // 2
+    max_lag = max((s[1] for s in samples), default=0)
+    lag_first = max((s[1] for s in samples[: max(1, half)]), default=0)
+    lag_second = max((s[1] for s in samples[half:]), default=0)
+    # Bounded lag: a rate the pipeline keeps up with leaves a lag that does not grow, one it
+    # cannot leaves a lag growing with time (twice as high in the second half, at a steady
+    # rate). Allowed: half as much again, plus five seconds of sending for the noise. Judged
+    # before the drain, which at a rate out of reach would take hours.
+    assert lag_second <= 1.5 * lag_first + 5 * RATE, (
+        f"accepted lag grew from {lag_first} events (first half) to {lag_second} (second "
+        f"half): {RATE}/s is not sustained"
+    )
     lost = settle(hub, messages)
     drained = time.monotonic() - started - SECONDS
     peak = {n: hub.rss_bytes(n) for n in pids}
-    half = len(samples) // 2
     first = {n: max(s[2][n] for s in samples[: max(1, half)]) for n in pids}
     second = {n: max(s[2][n] for s in samples[half:] or samples) for n in pids}
-    max_lag = max((s[1] for s in samples), default=0)
     result = reconcile(hub, messages)
     with capsys.disabled():
         print(
             f"\n[load] {len(messages)} events at {RATE}/s for {SECONDS}s; max accepted lag "
-            f"{max_lag} events; drained {drained:.1f}s after the last send\n"
+            f"{max_lag} events (first half {lag_first}, second half {lag_second}); drained "
+            f"{drained:.1f}s after the last send\n"
             + "\n".join(
                 f"  {n}: peak RSS {peak[n] / 2**20:.0f} MiB (max first half "
                 f"{first[n] / 2**20:.0f} MiB, second half {second[n] / 2**20:.0f} MiB)"
@@ -83,3 +95,10 @@ def test_steady_load_keeps_lag_bounded_and_memory_reported(
     assert result.accepted_once == len(messages)
     assert all(hub.pid(n) == p for n, p in pids.items()), "no process died under load"
     assert all(peak[n] > 0 for n in pids)
+    # The projector holds no state between batches: its memory stays flat. The worker's grows
+    # with its tables (HUB_TABLE_STORE memory://: digests, indexes, placements per event), so
+    # it is reported, not held flat (docs/BENCHMARKS.md has the figure per event).
+    assert second["projector"] <= 1.2 * first["projector"] + 32 * 2**20, (
+        f"the projector's RSS grew from {first['projector'] / 2**20:.0f} to "
+        f"{second['projector'] / 2**20:.0f} MiB"
+    )
