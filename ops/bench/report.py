@@ -226,11 +226,12 @@ def plot(document: Mapping[str, Any], path: Path) -> Path:
         panels.append(
             (
                 "Chronology read (ms)",
+                # Two lines each: four labels side by side in one panel.
                 [
-                    "1 user p99",
-                    f"{ra['users']} users p50",
-                    f"{ra['users']} users p99",
-                    "from memory p99",
+                    "1 user\np99",
+                    f"{ra['users']} users\np50",
+                    f"{ra['users']} users\np99",
+                    "from memory\np99",
                 ],
                 [
                     results.get("read_api_one_user", {}).get("p99_ms", 0.0),
