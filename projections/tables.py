@@ -54,7 +54,9 @@ async def create_fresh(
                 )
             )
             for (unique, _shape), names in (await _indexes(conn, target)).items():
-                for name in names if not unique else ():
+                if unique:
+                    continue
+                for name in names:
                     await conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         await conn.execute("DELETE FROM projection_positions WHERE projection = %s", (fresh.name,))
 
@@ -65,13 +67,15 @@ async def build_secondary_indexes(
     """On the fresh copies, the live tables' non-unique indexes (left out by create_fresh)."""
     for source, target in _pairs(live, fresh):
         for (unique, shape), names in (await _indexes(conn, source)).items():
-            for _name in names if not unique else ():
-                # The shape is PostgreSQL's own text for an index of the live table.
-                await conn.execute(
-                    sql.SQL("CREATE INDEX ON {} USING {}").format(
-                        sql.Identifier(target), sql.SQL(shape)
-                    )
-                )
+            if unique:
+                continue
+            # The shape is PostgreSQL's own text for an index of the live table; one index per
+            # name, as many as the live table has of this shape.
+            create = sql.SQL("CREATE INDEX ON {} USING {}").format(
+                sql.Identifier(target), sql.SQL(shape)
+            )
+            for _name in names:
+                await conn.execute(create)
 
 
 async def drop_copies(conn: psycopg.AsyncConnection[Any], copy: Projection) -> None:
